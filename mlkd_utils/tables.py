@@ -1,0 +1,44 @@
+"""Tables as the paper prints them, built from the tidy metrics file (never from constants)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from mlkd_utils.data.sts import CROSSLINGUAL, MONOLINGUAL
+
+
+def select(df: pd.DataFrame, **equal: object) -> pd.DataFrame:
+    mask = pd.Series(True, index=df.index)
+    for col, val in equal.items():
+        mask &= df[col].isin(val) if isinstance(val, (list, tuple, set)) else df[col] == val
+    return df[mask]
+
+
+def sts_table(df: pd.DataFrame, subsets: list[str], models: list[str] | None = None) -> pd.DataFrame:
+    """Spearman x100, one row per model, one column per subset, plus the average (mean over seeds)."""
+    d = select(df, task="sts17", metric="spearman", subset=subsets)
+    if models is not None:
+        d = select(d, model=models)
+    table = d.pivot_table(index="model", columns="subset", values="value", aggfunc="mean")
+    table = table[[s for s in subsets if s in table.columns]]
+    table["avg"] = table.mean(axis=1)
+    if models is not None:
+        table = table.reindex([m for m in models if m in table.index])
+    return table.round(1)
+
+
+def table1(df: pd.DataFrame, models: list[str] | None = None) -> pd.DataFrame:
+    """The paper's Table 1: same-language STS17 (EN-EN, ES-ES, AR-AR)."""
+    return sts_table(df, MONOLINGUAL, models)
+
+
+def table2(df: pd.DataFrame, models: list[str] | None = None) -> pd.DataFrame:
+    """The paper's Table 2: cross-lingual STS17."""
+    return sts_table(df, CROSSLINGUAL, models)
+
+
+def with_ci(df: pd.DataFrame, task: str = "sts17") -> pd.DataFrame:
+    """``value [ci_low, ci_high]`` strings for a model x subset table."""
+    d = select(df, task=task, metric="spearman").copy()
+    d["cell"] = d.apply(lambda r: f"{r.value:.1f} [{r.ci_low:.1f}, {r.ci_high:.1f}]", axis=1)
+    return d.pivot_table(index="model", columns="subset", values="cell", aggfunc="first")

@@ -1,0 +1,99 @@
+"""End to end: execute every chapter in the quick profile with papermill, build the site with -W,
+then open each chapter in headless Chromium and check that its figures and tables render."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mlkd_utils import book
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CI = os.environ.get("CI") == "true"
+
+
+@pytest.fixture(scope="module")
+def built_site(tmp_path_factory):
+    stage = tmp_path_factory.mktemp("stage")
+    out = tmp_path_factory.mktemp("out")
+    env = {
+        "MLKD_RESULTS_DIR": str(out / "results"),
+        "MLKD_RUNS_DIR": str(out / "runs"),
+        "MLKD_CACHE_DIR": str(out / "cache"),
+    }
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        assert book.main(["--profile", "quick", "--stage", str(stage)]) == 0
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return stage, out
+
+
+def test_every_notebook_is_in_the_toc():
+    toc = (book.REPO_ROOT / "_toc.yml").read_text()
+    for nb in book.notebooks():
+        assert f"book/chapters/{nb.stem}" in toc, nb.name
+
+
+@pytest.mark.book
+def test_quick_book_executes_and_writes_tidy_results(built_site):
+    from mlkd_utils.results import read_metrics
+
+    stage, out = built_site
+    for nb in book.notebooks():
+        assert (stage / "book" / "chapters" / nb.name).is_file()
+    os.environ["MLKD_RESULTS_DIR"] = str(out / "results")
+    try:
+        df = read_metrics("quick")
+    finally:
+        del os.environ["MLKD_RESULTS_DIR"]
+    for chapter in ("01_teacher_baselines", "02_distillation"):
+        assert chapter in set(df.chapter)
+    ch2 = df[(df.chapter == "02_distillation") & (df.task == "sts17")]
+    assert {"teacher", "student-en-de", "student-10lang"} <= set(ch2.model)
+    assert len(list((out / "results" / "quick" / "runs").glob("*.json"))) >= 3
+
+
+@pytest.mark.book
+def test_site_renders_chapters_with_figures_and_tables(built_site):
+    if not Path(CHROMIUM).exists():
+        if CI:
+            pytest.fail("chromium is required in CI (.ci/run installs it)")
+        pytest.skip("chromium not installed")
+    from playwright.sync_api import sync_playwright
+
+    stage, _ = built_site
+    html = stage / "_build" / "html"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        page = browser.new_page()
+        for nb in book.notebooks():
+            page.goto((html / "book" / "chapters" / f"{nb.stem}.html").as_uri())
+            title = page.locator("h1").first.inner_text()
+            assert title[:2].strip(".") in nb.stem, title
+            images = page.locator("main img")
+            assert images.count() >= 2, f"{nb.stem}: {images.count()} figures"
+            for i in range(images.count()):
+                assert page.evaluate("(img) => img.complete && img.naturalWidth > 0", images.nth(i).element_handle())
+            assert page.locator("main table").count() >= 2, nb.stem
+            assert "Traceback" not in page.locator("main").inner_text()
+        page.goto((html / "book" / "intro.html").as_uri())
+        assert page.locator("main img[src$='setup.svg']").count() == 1
+        browser.close()

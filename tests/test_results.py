@@ -1,0 +1,52 @@
+import math
+
+import pandas as pd
+import pytest
+
+from mlkd_utils.results import COLUMNS, ResultsSchemaError, metrics_path, read_metrics, to_rows, write_metrics
+
+
+def rows(chapter, model, value, subsets=("en-de", "en-en")):
+    df = pd.DataFrame(
+        {
+            "subset": list(subsets),
+            "spearman": [value] * len(subsets),
+            "lo": [value - 1] * len(subsets),
+            "hi": [value + 1] * len(subsets),
+        }
+    )
+    return to_rows(df, chapter=chapter, model=model, task="sts17", metrics=["spearman"], seed=1, ci=("lo", "hi"))
+
+
+def test_rerunning_a_chapter_replaces_only_its_own_rows():
+    write_metrics("p", rows("01", "teacher", 10.0))
+    write_metrics("p", rows("02", "teacher", 20.0))
+    write_metrics("p", rows("01", "teacher", 30.0, subsets=("en-de",)))
+    df = read_metrics("p")
+    assert list(df.columns) == COLUMNS
+    ch1 = df[df.chapter == "01"]
+    assert ch1.value.tolist() == [30.0] and ch1.ci_low.tolist() == [29.0]
+    assert df[df.chapter == "02"].value.tolist() == [20.0, 20.0]
+
+
+def test_schema_is_checked_on_read():
+    write_metrics("p", rows("01", "teacher", 1.0))
+    path = metrics_path("p")
+    path.write_text(path.read_text().replace("1.0000,1,", "oops,1,", 1))
+    with pytest.raises(ResultsSchemaError, match="non-numeric value 'oops' in row 2"):
+        read_metrics("p")
+    path.write_text("chapter,model\n01,teacher\n")
+    with pytest.raises(ResultsSchemaError, match="missing columns"):
+        read_metrics("p")
+
+
+def test_missing_results_file_is_an_error_unless_optional():
+    with pytest.raises(Exception, match="does not exist"):
+        read_metrics("nothing-here")
+    assert read_metrics("nothing-here", required=False).empty
+
+
+def test_rows_without_interval_have_nan_ci():
+    df = pd.DataFrame({"subset": ["deu"], "accuracy": [50.0]})
+    r = to_rows(df, chapter="c", model="m", task="tatoeba", metrics=["accuracy"], seed=None)
+    assert math.isnan(r.ci_low.iloc[0])
