@@ -33,45 +33,33 @@ def evaluate_model(
         from mlkd_utils.errors import ConfigError
 
         raise ConfigError(f"unknown tasks {sorted(unknown)}; known: {list(TASKS)}")
+    runners = {
+        "sts17": (
+            lambda: evaluate_sts17(model, batch_size=profile.encode_batch_size, bf16=profile.bf16_inference),
+            ["spearman"],
+            ("ci_low", "ci_high"),
+        ),
+        "tatoeba": (
+            lambda: evaluate_tatoeba(
+                model,
+                profile.tatoeba_languages,
+                profile.tatoeba_max_sentences,
+                profile.encode_batch_size,
+                profile.bf16_inference,
+            ),
+            ["accuracy", "xx->en", "en->xx"],
+            None,
+        ),
+    }
     out: dict[str, pd.DataFrame] = {}
     t0 = time.time()
-    if "sts17" in tasks:
-        df = evaluate_sts17(model, batch_size=profile.encode_batch_size, bf16=profile.bf16_inference)
-        write_metrics(
-            profile.name,
-            to_rows(
-                df,
-                chapter=chapter,
-                model=model_id,
-                task="sts17",
-                metrics=["spearman"],
-                seed=seed,
-                run_id=run_id,
-                ci=("ci_low", "ci_high"),
-            ),
+    for task in tasks:
+        run, metrics, ci = runners[task]
+        out[task] = run()
+        rows = to_rows(
+            out[task], chapter=chapter, model=model_id, task=task, metrics=metrics, seed=seed, run_id=run_id, ci=ci
         )
-        out["sts17"] = df
-    if "tatoeba" in tasks:
-        df = evaluate_tatoeba(
-            model,
-            profile.tatoeba_languages,
-            profile.tatoeba_max_sentences,
-            profile.encode_batch_size,
-            profile.bf16_inference,
-        )
-        write_metrics(
-            profile.name,
-            to_rows(
-                df,
-                chapter=chapter,
-                model=model_id,
-                task="tatoeba",
-                metrics=["accuracy", "xx->en", "en->xx"],
-                seed=seed,
-                run_id=run_id,
-            ),
-        )
-        out["tatoeba"] = df
+        write_metrics(profile.name, rows)
     log.info("evaluated %s on %s in %.0fs", model_id, tasks, time.time() - t0)
     return out
 

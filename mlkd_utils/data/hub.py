@@ -47,26 +47,13 @@ def load_hub_tatoeba(code: str):
 
 def load_hub_parallel(name: str, lang: str, max_chars: int = 512):
     """``sentence-transformers/parallel-sentences-<name>``, config ``en-<lang>``, filtered like local files."""
-    from mlkd_utils.data.parallel import ParallelCorpus
+    from mlkd_utils.data.parallel import PairFilter, ParallelCorpus
     from mlkd_utils.data.report import LoadReport
 
     repo = f"sentence-transformers/parallel-sentences-{name}"
     ds = _load(repo, f"en-{lang}", "train")
-    report = LoadReport(f"hub:{repo}/en-{lang}")
-    corpus = ParallelCorpus(f"hub:{name}", lang, report=report)
-    seen: set[tuple[str, str]] = set()
+    corpus = ParallelCorpus(f"hub:{name}", lang, report=LoadReport(f"hub:{repo}/en-{lang}"))
+    pairs = PairFilter(corpus, max_chars)
     for en, xx in zip(ds["english"], ds["non_english"]):
-        en, xx = (en or "").strip(), (xx or "").strip()
-        if not en or not xx:
-            report.drop("empty_side")
-        elif len(en) > max_chars or len(xx) > max_chars:
-            report.drop("too_long")
-        elif (en, xx) in seen:
-            report.drop("duplicate")
-        else:
-            seen.add((en, xx))
-            corpus.english.append(en)
-            corpus.other.append(xx)
-    report.kept = len(corpus)
-    report.finish()
-    return corpus
+        pairs.add(en, xx)
+    return pairs.finish()

@@ -43,7 +43,7 @@ def read_parallel_tsv(path: str | Path, source: str, lang: str, max_chars: int =
     path = Path(path)
     report = LoadReport(str(path))
     corpus = ParallelCorpus(source, lang, report=report)
-    seen: set[tuple[str, str]] = set()
+    pairs = PairFilter(corpus, max_chars)
     for lineno, line in iter_lines(path):
         if line.endswith("\r"):
             report.repair("crlf_stripped")
@@ -51,22 +51,38 @@ def read_parallel_tsv(path: str | Path, source: str, lang: str, max_chars: int =
         if not line.strip():
             report.drop("empty_line")
             continue
-        en, xx = (c.strip() for c in split_columns(path, lineno, line, 2))
+        en, xx = split_columns(path, lineno, line, 2)
+        pairs.add(en, xx)
+    return pairs.finish()
+
+
+class PairFilter:
+    """The one rule for which pairs a corpus keeps, shared by the local and the hub loaders:
+    both sides non-empty, neither over ``max_chars``, no exact duplicate. Each skip is counted."""
+
+    def __init__(self, corpus: ParallelCorpus, max_chars: int) -> None:
+        self.corpus = corpus
+        self.max_chars = max_chars
+        self.seen: set[tuple[str, str]] = set()
+
+    def add(self, en: str | None, xx: str | None) -> None:
+        en, xx = (en or "").strip(), (xx or "").strip()
+        report = self.corpus.report
         if not en or not xx:
             report.drop("empty_side")
-            continue
-        if len(en) > max_chars or len(xx) > max_chars:
+        elif len(en) > self.max_chars or len(xx) > self.max_chars:
             report.drop("too_long")
-            continue
-        if (en, xx) in seen:
+        elif (en, xx) in self.seen:
             report.drop("duplicate")
-            continue
-        seen.add((en, xx))
-        corpus.english.append(en)
-        corpus.other.append(xx)
-    report.kept = len(corpus)
-    report.finish()
-    return corpus
+        else:
+            self.seen.add((en, xx))
+            self.corpus.english.append(en)
+            self.corpus.other.append(xx)
+
+    def finish(self) -> ParallelCorpus:
+        self.corpus.report.kept = len(self.corpus)
+        self.corpus.report.finish()
+        return self.corpus
 
 
 def available_sources(lang: str, root: Path | None = None) -> list[str]:
