@@ -18,6 +18,7 @@ def setup(profile: str, overrides: dict[str, Any] | None = None, chapter: str = 
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", force=True)
     logging.getLogger("mlkd_utils").setLevel(logging.INFO)
+    logging.getLogger("mlkd_utils.data").setLevel(logging.WARNING)  # skipped lines still warn
     for noisy in ("sentence_transformers", "transformers", "datasets", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
