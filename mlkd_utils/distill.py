@@ -216,6 +216,26 @@ def distill(
     return DistillResult(name, run_dir, run_dir / "model", _read_log(run_dir), info)
 
 
+def training_cost(result: DistillResult) -> dict[str, float]:
+    """Wall time of training split into optimisation and the dev evaluations run inside it.
+
+    The trainer's ``train_runtime`` includes the evaluations at every ``eval_steps``; the
+    throughput a reader compares across machines should not depend on how often we evaluated.
+    """
+    cfg = result.info["run_key"]["distill"]
+    log = result.log
+    inside = log[(log.step > 0) & (log.step % cfg["eval_steps"] == 0)] if "eval_runtime" in log else log.iloc[0:0]
+    eval_seconds = float(inside["eval_runtime"].sum()) if len(inside) else 0.0
+    runtime = float(result.info.get("train_runtime") or result.info["train_seconds"])
+    sentences = 2 * cfg["batch_size"] * cfg["max_steps"]  # each pair is two sentences through the student
+    return {
+        "training wall (s)": round(runtime, 1),
+        "dev evaluation inside (s)": round(eval_seconds, 1),
+        "student sentences/s": round(sentences / max(1e-9, runtime - eval_seconds), 1),
+        "teacher encoding (s)": round(result.info["teacher_seconds"], 1),
+    }
+
+
 def _last_checkpoint(folder: Path) -> Path | None:
     if not folder.is_dir():
         return None
