@@ -14,7 +14,8 @@ import logging
 from pathlib import Path
 
 from sentence_transformers import SentenceTransformer
-from sentence_transformers.models import Normalize, Pooling, Transformer
+from sentence_transformers.models import Dense, Normalize, Pooling, Transformer
+from torch import nn
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +93,26 @@ def build_student(
     """
     student = copy.deepcopy(teacher) if init == "teacher" else load_sentence_model(init)
     student.max_seq_length = max_seq_length
+    student = match_dimension(student, teacher.get_sentence_embedding_dimension())
     if target_mode == "normalized":
         return with_normalize(student)
     return without_normalize(student)
+
+
+def match_dimension(student: SentenceTransformer, dim: int) -> SentenceTransformer:
+    """Add a linear layer when the student's width differs from the teacher's (XLM-R 768 vs MiniLM 384).
+
+    The MSE targets live in the teacher's space, so the student must output vectors of that size;
+    the layer is part of the saved student, as in sentence-transformers' own examples.
+    """
+    width = student.get_sentence_embedding_dimension()
+    if width == dim:
+        return student
+    modules = [m for m in student if not isinstance(m, Normalize)]
+    dense = Dense(width, dim, activation_function=nn.Identity())
+    out = SentenceTransformer(modules=[*modules, dense], device=str(student.device))
+    out.max_seq_length = student.max_seq_length
+    return out
 
 
 def model_fingerprint(name: str) -> str:
