@@ -126,3 +126,19 @@ def test_missing_data_root_and_unknown_source(tmp_path, monkeypatch):
 def test_unknown_source_lists_available(tiny_root):
     with pytest.raises(DataNotFoundError, match=r"have: \['tatoeba_challenge', 'xnli_devtest'\]"):
         load_parallel("wmt_newstest", "de")
+
+
+def test_tatoeba_and_bucc_count_crlf_repairs(tmp_path):
+    (tmp_path / "a.deu").write_bytes(b"Hallo\r\nWelt\n")
+    (tmp_path / "a.eng").write_bytes(b"Hello\nWorld\r\n")
+    pair = read_tatoeba(tmp_path / "a.deu", tmp_path / "a.eng", "deu")
+    assert pair.source == ["Hallo", "Welt"] and pair.english == ["Hello", "World"]
+    assert REPORTS[-1].repaired["crlf_stripped"] == 2
+    (tmp_path / "p.zh").write_bytes(b"zh-1\t\xe4\xbd\xa0\xe5\xa5\xbd\r\n")
+    (tmp_path / "p.en").write_bytes(b"en-1\thello\n\n")
+    (tmp_path / "p.gold").write_bytes(b"zh-1\ten-1\r\n")
+    bucc = read_bucc(tmp_path / "p.zh", tmp_path / "p.en", tmp_path / "p.gold", "zh-en")
+    assert bucc.source == {"zh-1": "你好"} and bucc.gold == [("zh-1", "en-1")]
+    by_path = {r.path.rsplit("/", 1)[-1]: r for r in REPORTS}
+    assert by_path["p.zh"].repaired["crlf_stripped"] == 1 and by_path["p.en"].dropped["empty_line"] == 1
+    assert by_path["p.gold"].repaired["crlf_stripped"] == 1

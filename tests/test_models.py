@@ -10,8 +10,13 @@ from mlkd_utils.models import build_student, has_normalize, load_sentence_model,
 @pytest.fixture
 def tiny_hf_checkpoint(tmp_path, teacher):
     path = tmp_path / "tiny-bert"
-    cfg = BertConfig(vocab_size=teacher.tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1,
-                     num_attention_heads=2, intermediate_size=64)
+    cfg = BertConfig(
+        vocab_size=teacher.tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+    )
     BertModel(cfg).save_pretrained(path)
     teacher.tokenizer.save_pretrained(path)
     return path

@@ -24,7 +24,9 @@ def read_bucc_sentences(path: str | Path) -> dict[str, str]:
     out: dict[str, str] = {}
     report = LoadReport(str(path))
     for lineno, line in iter_lines(path):
-        line = line.rstrip("\r")
+        if line.endswith("\r"):
+            report.repair("crlf_stripped")
+            line = line[:-1]
         if not line.strip():
             report.drop("empty_line")
             continue
@@ -45,9 +47,13 @@ def read_bucc(src_path: str | Path, en_path: str | Path, gold_path: str | Path, 
     gold: list[tuple[str, str]] = []
     seen: set[tuple[str, str]] = set()
     gold_path = Path(gold_path)
+    gold_report = LoadReport(str(gold_path))
     for lineno, line in iter_lines(gold_path):
-        line = line.rstrip("\r")
+        if line.endswith("\r"):
+            gold_report.repair("crlf_stripped")
+            line = line[:-1]
         if not line.strip():
+            gold_report.drop("empty_line")
             continue
         sid, eid = split_columns(gold_path, lineno, line, 2)
         if sid not in source:
@@ -58,6 +64,8 @@ def read_bucc(src_path: str | Path, en_path: str | Path, gold_path: str | Path, 
             raise DataFormatError(gold_path, lineno, f"duplicate gold pair {sid} {eid}")
         seen.add((sid, eid))
         gold.append((sid, eid))
+    gold_report.kept = len(gold)
+    gold_report.finish()
     return BUCCData(pair, source, english, gold)
 
 

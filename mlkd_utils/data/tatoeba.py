@@ -40,11 +40,14 @@ def read_tatoeba(src_path: str | Path, eng_path: str | Path, lang: str) -> Tatoe
     Empty lines cannot be dropped without breaking the alignment, so they are an error.
     """
     src_path, eng_path = Path(src_path), Path(eng_path)
+    report = LoadReport(f"{src_path} + {eng_path.name}")
     sides = []
     for path in (src_path, eng_path):
         lines = []
         for lineno, line in iter_lines(path):
-            line = line.rstrip("\r")
+            if line.endswith("\r"):
+                report.repair("crlf_stripped")
+                line = line[:-1]
             if not line.strip():
                 raise DataFormatError(path, lineno, "empty line in an aligned Tatoeba file")
             lines.append(line)
@@ -53,7 +56,7 @@ def read_tatoeba(src_path: str | Path, eng_path: str | Path, lang: str) -> Tatoe
         raise DataFormatError(
             src_path, None, f"{len(sides[0])} lines but {eng_path.name} has {len(sides[1])}: sides not aligned"
         )
-    report = LoadReport(f"{src_path} + {eng_path.name}", kept=len(sides[0]))
+    report.kept = len(sides[0])
     report.finish()
     return TatoebaPair(lang, sides[0], sides[1])
 
