@@ -110,3 +110,17 @@ def _draw(pool: list, n: int, rng: random.Random) -> list:
     out = pool * full + rng.sample(pool, rest)
     rng.shuffle(out)
     return out
+
+
+def source_reports(cfg: DistillConfig) -> pd.DataFrame:
+    """Lines kept and skipped (by reason) in every source file a student's corpus draws from.
+
+    Reading the files again is cheap and deterministic, so this is exact even when the training
+    itself ran in another process or session.
+    """
+    rows = []
+    for lang in cfg.languages:
+        for source in [c for c in cfg.corpora if c in set(available_sources(lang)) or c.startswith("hub:")]:
+            report = load_parallel(source, lang, cfg.max_sentence_chars).report
+            rows.append({"lang": lang, "source": source, **report.as_row()})
+    return pd.DataFrame(rows).drop(columns="path").fillna(0)

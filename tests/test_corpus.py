@@ -42,3 +42,14 @@ def test_draw_repeats_whole_pool_then_samples():
     out = _draw(list(range(10)), 25, random.Random(0))
     counts = Counter(out)
     assert len(out) == 25 and set(counts.values()) <= {2, 3} and sum(v == 3 for v in counts.values()) == 5
+
+
+def test_source_reports_count_skips_per_file(tiny_root):
+    from conftest import write_gz
+    from mlkd_utils.corpus import source_reports
+
+    write_gz(tiny_root / "parallel" / "multi30k" / "en-de.tsv.gz", ["a\tA", "a\tA", "b\t", "x" * 50 + "\ty"])
+    cfg = DistillConfig(languages=["de"], corpora=["multi30k", "tatoeba_challenge"], max_sentence_chars=40)
+    rep = source_reports(cfg).set_index("source")
+    assert rep.loc["multi30k", ["kept", "duplicate", "empty_side", "too_long"]].tolist() == [1, 1, 1, 1]
+    assert rep.loc["tatoeba_challenge", "dropped"] == 0
