@@ -49,7 +49,7 @@ def test_source_reports_count_skips_per_file(tiny_root):
     from mlkd_utils.corpus import source_reports
 
     write_gz(tiny_root / "parallel" / "multi30k" / "en-de.tsv.gz", ["a\tA", "a\tA", "b\t", "x" * 50 + "\ty"])
-    cfg = DistillConfig(languages=["de"], corpora=["multi30k", "tatoeba_challenge"], max_sentence_chars=40)
+    cfg = DistillConfig(languages=["de"], corpora=["multi30k", "tatoeba_challenge"], max_sentence_chars=45)
     rep = source_reports(cfg).set_index("source")
     assert rep.loc["multi30k", ["kept", "duplicate", "empty_side", "too_long"]].tolist() == [1, 1, 1, 1]
     assert rep.loc["tatoeba_challenge", "dropped"] == 0
