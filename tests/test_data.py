@@ -142,3 +142,10 @@ def test_tatoeba_and_bucc_count_crlf_repairs(tmp_path):
     by_path = {r.path.rsplit("/", 1)[-1]: r for r in REPORTS}
     assert by_path["p.zh"].repaired["crlf_stripped"] == 1 and by_path["p.en"].dropped["empty_line"] == 1
     assert by_path["p.gold"].repaired["crlf_stripped"] == 1
+
+
+def test_tatoeba_empty_line_breaks_alignment_and_is_an_error(tmp_path):
+    (tmp_path / "a.deu").write_text("x\n\ny\n")
+    (tmp_path / "a.eng").write_text("x\nz\ny\n")
+    with pytest.raises(DataFormatError, match="a.deu:2: empty line in an aligned file"):
+        read_tatoeba(tmp_path / "a.deu", tmp_path / "a.eng", "deu")

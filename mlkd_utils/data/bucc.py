@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlkd_utils.data.report import LoadReport
-from mlkd_utils.data.text import iter_lines, split_columns
+from mlkd_utils.data.text import iter_records, split_columns
 from mlkd_utils.errors import DataFormatError
 from mlkd_utils.paths import data_root
 
@@ -23,13 +23,7 @@ def read_bucc_sentences(path: str | Path) -> dict[str, str]:
     path = Path(path)
     out: dict[str, str] = {}
     report = LoadReport(str(path))
-    for lineno, line in iter_lines(path):
-        if line.endswith("\r"):
-            report.repair("crlf_stripped")
-            line = line[:-1]
-        if not line.strip():
-            report.drop("empty_line")
-            continue
+    for lineno, line in iter_records(path, report):
         sid, sentence = split_columns(path, lineno, line, 2)
         if sid in out:
             raise DataFormatError(path, lineno, f"duplicate id {sid!r}")
@@ -48,13 +42,7 @@ def read_bucc(src_path: str | Path, en_path: str | Path, gold_path: str | Path, 
     seen: set[tuple[str, str]] = set()
     gold_path = Path(gold_path)
     gold_report = LoadReport(str(gold_path))
-    for lineno, line in iter_lines(gold_path):
-        if line.endswith("\r"):
-            gold_report.repair("crlf_stripped")
-            line = line[:-1]
-        if not line.strip():
-            gold_report.drop("empty_line")
-            continue
+    for lineno, line in iter_records(gold_path, gold_report):
         sid, eid = split_columns(gold_path, lineno, line, 2)
         if sid not in source:
             raise DataFormatError(gold_path, lineno, f"gold id {sid!r} not in {Path(src_path).name}")

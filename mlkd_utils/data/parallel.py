@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlkd_utils.data.report import LoadReport
-from mlkd_utils.data.text import iter_lines, split_columns
+from mlkd_utils.data.text import iter_records, split_columns
 from mlkd_utils.errors import ConfigError, DataNotFoundError
 from mlkd_utils.paths import data_root
 
@@ -44,13 +44,7 @@ def read_parallel_tsv(path: str | Path, source: str, lang: str, max_chars: int =
     report = LoadReport(str(path))
     corpus = ParallelCorpus(source, lang, report=report)
     pairs = PairFilter(corpus, max_chars)
-    for lineno, line in iter_lines(path):
-        if line.endswith("\r"):
-            report.repair("crlf_stripped")
-            line = line[:-1]
-        if not line.strip():
-            report.drop("empty_line")
-            continue
+    for lineno, line in iter_records(path, report):
         en, xx = split_columns(path, lineno, line, 2)
         pairs.add(en, xx)
     return pairs.finish()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlkd_utils.data.report import LoadReport
-from mlkd_utils.data.text import iter_lines, split_columns
+from mlkd_utils.data.text import iter_records, split_columns
 from mlkd_utils.errors import ConfigError, DataFormatError
 from mlkd_utils.paths import data_root
 
@@ -69,10 +69,7 @@ def read_sts_tsv(path: str | Path, subset: str | None = None, with_genre: bool =
     s2: list[str] = []
     scores: list[float] = []
     saw_header = False
-    for lineno, line in iter_lines(path):
-        if line.endswith("\r"):
-            report.repair("crlf_stripped")
-            line = line[:-1]
+    for lineno, line in iter_records(path, report):
         if not saw_header:
             header = line.split("\t")
             if header[:3] != ["score", "sentence1", "sentence2"]:
@@ -80,9 +77,6 @@ def read_sts_tsv(path: str | Path, subset: str | None = None, with_genre: bool =
                     path, lineno, f"expected header 'score<TAB>sentence1<TAB>sentence2', got {line[:80]!r}"
                 )
             saw_header = True
-            continue
-        if not line.strip():
-            report.drop("empty_line")
             continue
         cols = split_columns(path, lineno, line, ncols)
         try:

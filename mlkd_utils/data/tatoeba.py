@@ -7,7 +7,7 @@ from pathlib import Path
 
 from mlkd_utils.config import TATOEBA_CODES
 from mlkd_utils.data.report import LoadReport
-from mlkd_utils.data.text import iter_lines
+from mlkd_utils.data.text import iter_records
 from mlkd_utils.errors import ConfigError, DataFormatError
 from mlkd_utils.paths import data_root
 
@@ -43,15 +43,7 @@ def read_tatoeba(src_path: str | Path, eng_path: str | Path, lang: str) -> Tatoe
     report = LoadReport(f"{src_path} + {eng_path.name}")
     sides = []
     for path in (src_path, eng_path):
-        lines = []
-        for lineno, line in iter_lines(path):
-            if line.endswith("\r"):
-                report.repair("crlf_stripped")
-                line = line[:-1]
-            if not line.strip():
-                raise DataFormatError(path, lineno, "empty line in an aligned Tatoeba file")
-            lines.append(line)
-        sides.append(lines)
+        sides.append([line for _, line in iter_records(path, report, empty="error")])
     if len(sides[0]) != len(sides[1]):
         raise DataFormatError(
             src_path, None, f"{len(sides[0])} lines but {eng_path.name} has {len(sides[1])}: sides not aligned"

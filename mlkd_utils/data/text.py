@@ -34,6 +34,22 @@ def iter_lines(path: str | Path) -> Iterator[tuple[int, str]]:
         raise DataFormatError(path, lineno + 1, f"corrupt or truncated gzip file ({exc})") from exc
 
 
+def iter_records(path: str | Path, report, empty: str = "skip") -> Iterator[tuple[int, str]]:
+    """Content lines of a file: a CRLF ending is stripped and counted as a repair; an empty line
+    is skipped and counted (``empty="skip"``) or, where lines are aligned across files, an error
+    (``empty="error"``)."""
+    for lineno, line in iter_lines(path):
+        if line.endswith("\r"):
+            report.repair("crlf_stripped")
+            line = line[:-1]
+        if not line.strip():
+            if empty == "error":
+                raise DataFormatError(path, lineno, "empty line in an aligned file")
+            report.drop("empty_line")
+            continue
+        yield lineno, line
+
+
 def split_columns(path: Path, lineno: int, line: str, expected: int) -> list[str]:
     cols = line.split("\t")
     if len(cols) != expected:
