@@ -44,10 +44,8 @@ def build_corpus(cfg: DistillConfig, seed: int) -> DistillCorpus:
     dev_xx: list[str] = []
     dev_lang: list[str] = []
     for lang in cfg.languages:
-        explicit_hub = [c for c in cfg.corpora if c.startswith("hub:")]
-        have = set(available_sources(lang)) | set(explicit_hub)
-        sources = [c for c in cfg.corpora if c in have]
-        for missing in sorted(set(cfg.corpora) - have):
+        sources = sources_for(cfg, lang)
+        for missing in sorted(set(cfg.corpora) - set(sources)):
             log.warning("source %s has no en-%s data: skipped for %s", missing, lang, lang)
             rows.append({"lang": lang, "source": missing, "available": 0, "drawn": 0, "repeats": 0.0})
         if not sources:
@@ -92,6 +90,12 @@ def build_corpus(cfg: DistillConfig, seed: int) -> DistillCorpus:
     )
 
 
+def sources_for(cfg: DistillConfig, lang: str) -> list[str]:
+    """The configured corpora that have en-<lang> data (staged), in config order; hub:<name> always counts."""
+    staged = set(available_sources(lang))
+    return [c for c in cfg.corpora if c in staged or c.startswith("hub:")]
+
+
 def _pairs(source: str, lang: str, max_chars: int) -> tuple[list[str], list[str]]:
     corpus = load_parallel(source, lang, max_chars)
     return corpus.english, corpus.other
@@ -120,7 +124,7 @@ def source_reports(cfg: DistillConfig) -> pd.DataFrame:
     """
     rows = []
     for lang in cfg.languages:
-        for source in [c for c in cfg.corpora if c in set(available_sources(lang)) or c.startswith("hub:")]:
+        for source in sources_for(cfg, lang):
             report = load_parallel(source, lang, cfg.max_sentence_chars).report
             rows.append({"lang": lang, "source": source, **report.as_row()})
     return pd.DataFrame(rows).drop(columns="path").fillna(0)

@@ -205,11 +205,6 @@ def distill(
         "train_seconds": train_seconds,
         "resumed_from": checkpoint.name if checkpoint else None,
         "train_runtime": out.metrics.get("train_runtime"),
-        # Each pair is two sentences through the student.
-        "student_sentences_per_second": 2
-        * cfg.batch_size
-        * cfg.max_steps
-        / max(1e-9, out.metrics.get("train_runtime", train_seconds)),
         **provenance(),
     }
     atomic_write_json(done, info)
@@ -224,8 +219,10 @@ def training_cost(result: DistillResult) -> dict[str, float]:
     """
     cfg = result.info["run_key"]["distill"]
     log = result.log
-    inside = log[(log.step > 0) & (log.step % cfg["eval_steps"] == 0)] if "eval_runtime" in log else log.iloc[0:0]
-    eval_seconds = float(inside["eval_runtime"].sum()) if len(inside) else 0.0
+    eval_seconds = 0.0
+    if "eval_runtime" in log:  # step-0 and a final off-grid evaluation ran outside train_runtime
+        inside = (log.step > 0) & (log.step % cfg["eval_steps"] == 0)
+        eval_seconds = float(log.loc[inside, "eval_runtime"].sum())
     runtime = float(result.info.get("train_runtime") or result.info["train_seconds"])
     sentences = 2 * cfg["batch_size"] * cfg["max_steps"]  # each pair is two sentences through the student
     return {

@@ -67,20 +67,26 @@ def has_normalize(model: SentenceTransformer) -> bool:
     return any(isinstance(m, Normalize) for m in model)
 
 
-def without_normalize(model: SentenceTransformer) -> SentenceTransformer:
-    """The same modules (shared weights) minus any Normalize layer: raw pooled embeddings."""
-    modules = [m for m in model if not isinstance(m, Normalize)]
+def _rebuild(model: SentenceTransformer, modules: list) -> SentenceTransformer:
+    """A model over the given modules (weights shared, not copied) with the same device and length limit."""
     out = SentenceTransformer(modules=modules, device=str(model.device))
     out.max_seq_length = model.max_seq_length
     return out
 
 
+def _without_normalize_modules(model: SentenceTransformer) -> list:
+    return [m for m in model if not isinstance(m, Normalize)]
+
+
+def without_normalize(model: SentenceTransformer) -> SentenceTransformer:
+    """The same modules (shared weights) minus any Normalize layer: raw pooled embeddings."""
+    return _rebuild(model, _without_normalize_modules(model))
+
+
 def with_normalize(model: SentenceTransformer) -> SentenceTransformer:
     if has_normalize(model):
         return model
-    out = SentenceTransformer(modules=[*model, Normalize()], device=str(model.device))
-    out.max_seq_length = model.max_seq_length
-    return out
+    return _rebuild(model, [*model, Normalize()])
 
 
 def build_student(
@@ -108,11 +114,8 @@ def match_dimension(student: SentenceTransformer, dim: int) -> SentenceTransform
     width = student.get_sentence_embedding_dimension()
     if width == dim:
         return student
-    modules = [m for m in student if not isinstance(m, Normalize)]
     dense = Dense(width, dim, activation_function=nn.Identity())
-    out = SentenceTransformer(modules=[*modules, dense], device=str(student.device))
-    out.max_seq_length = student.max_seq_length
-    return out
+    return _rebuild(student, [*_without_normalize_modules(student), dense])
 
 
 def model_fingerprint(name: str) -> str:
