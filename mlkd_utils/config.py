@@ -35,6 +35,34 @@ TATOEBA_CODES = {
 }
 
 
+SPLITS = ("tune", "test")
+
+
+@dataclass(frozen=True)
+class BuccStyleConfig:
+    """How the BUCC-style mining benchmark (``data.bucc_style``) is drawn.
+
+    It is part of every student's run key: a changed benchmark changes what training must exclude.
+    """
+
+    languages: tuple[str, ...] = ("de", "fr", "ru", "zh")
+    source: str = "wmt_newstest"
+    seed: int = 2018
+    tune_gold: int = 100
+    tune_foreign: int = 1500
+    tune_english: int = 2500
+    test_gold: int = 300
+    test_foreign: int = 3000
+    test_english: int = 5000
+    max_chars: int = 400
+
+    def sizes(self, split: str) -> tuple[int, int, int]:
+        """(gold pairs, foreign distractors, English distractors) of a split."""
+        if split not in SPLITS:
+            raise ConfigError(f"unknown BUCC-style split {split!r}; known: {SPLITS}")
+        return getattr(self, f"{split}_gold"), getattr(self, f"{split}_foreign"), getattr(self, f"{split}_english")
+
+
 @dataclass
 class DistillConfig:
     """Everything that determines a distilled student (and hence its cache key)."""
@@ -65,6 +93,24 @@ class DistillConfig:
     logging_steps: int = 10
     #: STS17 files scored during training (dev signal only, never used to pick a checkpoint).
     dev_sts_subsets: list[str] = field(default_factory=lambda: ["en-en", "en-de", "es-es"])
+    #: Drop every training pair with a sentence of the mining benchmark (``Profile.bucc_style``).
+    exclude_benchmarks: bool = True
+
+
+@dataclass
+class EnglishBaselineConfig:
+    """The English-only baseline (STSb train, CosineSimilarityLoss): sentence-transformers' recipe."""
+
+    epochs: int = 1
+    #: -1: train for ``epochs``; a positive number caps the steps (the quick profile).
+    max_steps: int = -1
+    max_pairs: int | None = None
+    batch_size: int = 16
+    learning_rate: float = 2e-5
+    warmup_ratio: float = 0.1
+    max_seq_length: int = 128
+    logging_steps: int = 20
+    save_steps: int = 100
 
 
 @dataclass
@@ -80,8 +126,17 @@ class Profile:
     tatoeba_languages: list[str] = field(default_factory=lambda: list(TEN_LANGUAGES))
     bf16_inference: bool | str = "auto"
     distill: DistillConfig = field(default_factory=DistillConfig)
+    #: The BUCC-style mining benchmark (chapter 4); its sentences never enter a training corpus.
+    bucc_style: BuccStyleConfig = field(default_factory=BuccStyleConfig)
+    english_baseline: EnglishBaselineConfig = field(default_factory=EnglishBaselineConfig)
     #: Named students a chapter trains: name -> overrides of ``distill``.
     students: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Per-chapter choices that are data, not code: e.g. ``03_sts: {students: [...], seeds: [...]}``.
+    chapters: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def chapter(self, name: str) -> dict[str, Any]:
+        """A chapter's settings (empty when the profile has none for it)."""
+        return dict(self.chapters.get(name, {}))
 
     def student_config(self, name: str) -> DistillConfig:
         """The distillation config of one named student: profile defaults plus its overrides."""
@@ -119,14 +174,22 @@ def load_profile(name: str, overrides: dict[str, Any] | None = None) -> Profile:
     for key, value in (overrides or {}).items():
         _set_dotted(raw, key, value)
     distill_raw = raw.pop("distill", {}) or {}
+    english_raw = raw.pop("english_baseline", {}) or {}
+    bucc_raw = {k: tuple(v) if isinstance(v, list) else v for k, v in (raw.pop("bucc_style", {}) or {}).items()}
     raw.setdefault("name", name)
     try:
         distill = _merge_dataclass(DistillConfig(), distill_raw, f"{path}: distill")
-        profile = Profile(**{**raw, "distill": distill})
+        bucc_style = _merge_dataclass(BuccStyleConfig(), bucc_raw, f"{path}: bucc_style")
+        english = _merge_dataclass(EnglishBaselineConfig(), english_raw, f"{path}: english_baseline")
+        profile = Profile(**{**raw, "distill": distill, "bucc_style": bucc_style, "english_baseline": english})
     except TypeError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
     for student in profile.students:
         profile.student_config(student)  # validate early, not after an hour of training
+    for chapter, spec in profile.chapters.items():
+        missing = sorted(set(spec.get("students", [])) - set(profile.students))
+        if missing:
+            raise ConfigError(f"{path}: chapters.{chapter} names undefined students {missing}")
     _validate(profile, path)
     return profile
 
@@ -142,7 +205,7 @@ def _set_dotted(tree: dict[str, Any], key: str, value: Any) -> None:
 
 
 def _validate(profile: Profile, path: Path) -> None:
-    langs = set(profile.tatoeba_languages) | set(profile.distill.languages)
+    langs = set(profile.tatoeba_languages) | set(profile.distill.languages) | set(profile.bucc_style.languages)
     for spec in profile.students.values():
         langs |= set(spec.get("languages", []))
     unknown = sorted(lang for lang in langs if lang not in TATOEBA_CODES)

@@ -2,19 +2,22 @@
 
 For each language, about the same number of pairs is drawn from each configured source that has
 that language (a small source is repeated, a large one subsampled), so one big corpus does not
-swamp the rest. A dev set is held out first, and every pair whose English side is in the dev set
-is removed from training, so dev scores are not memorised.
+swamp the rest. Pairs with a sentence of the mining benchmark (``holdout``) are removed before
+anything is drawn, so mining scores are not memorised; then a dev set is held out, and every pair
+whose English side is in the dev set is removed from training, so dev scores are not memorised either.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 from dataclasses import dataclass
 
 import pandas as pd
 
-from mlkd_utils.config import DistillConfig
+from mlkd_utils.config import DistillConfig, Profile
+from mlkd_utils.data.bucc_style import holdout_texts
 from mlkd_utils.data.parallel import available_sources, load_parallel
 from mlkd_utils.errors import ConfigError
 
@@ -33,7 +36,8 @@ class DistillCorpus:
     composition: pd.DataFrame
 
 
-def build_corpus(cfg: DistillConfig, seed: int) -> DistillCorpus:
+def build_corpus(cfg: DistillConfig, seed: int, holdout: frozenset[str] = frozenset()) -> DistillCorpus:
+    """``holdout``: sentences (either language) no training or dev pair may contain."""
     rng = random.Random(seed)
     dev_per_lang = max(1, cfg.dev_pairs // max(1, len(cfg.languages)))
     rows = []
@@ -47,10 +51,16 @@ def build_corpus(cfg: DistillConfig, seed: int) -> DistillCorpus:
         sources = sources_for(cfg, lang)
         for missing in sorted(set(cfg.corpora) - set(sources)):
             log.warning("source %s has no en-%s data: skipped for %s", missing, lang, lang)
-            rows.append({"lang": lang, "source": missing, "available": 0, "drawn": 0, "repeats": 0.0})
+            rows.append(
+                {"lang": lang, "source": missing, "available": 0, "benchmark_excluded": 0, "drawn": 0, "repeats": 0.0}
+            )
         if not sources:
             raise ConfigError(f"none of the corpora {cfg.corpora} has en-{lang} data")
-        pools = {s: list(zip(*_pairs(s, lang, cfg.max_sentence_chars))) for s in sources}
+        pools, excluded = {}, {}
+        for s in sources:
+            pairs = list(zip(*_pairs(s, lang, cfg.max_sentence_chars)))
+            pools[s] = [p for p in pairs if p[0] not in holdout and p[1] not in holdout]
+            excluded[s] = len(pairs) - len(pools[s])
         # Hold out dev pairs across the sources, then drop their English sides from training.
         everything = [(s, p) for s, ps in pools.items() for p in ps]
         rng.shuffle(everything)
@@ -69,6 +79,7 @@ def build_corpus(cfg: DistillConfig, seed: int) -> DistillCorpus:
                     "lang": lang,
                     "source": source,
                     "available": len(pool),
+                    "benchmark_excluded": excluded[source],
                     "drawn": len(drawn),
                     "repeats": round(len(drawn) / max(1, len(pool)), 2),
                 }
@@ -88,6 +99,21 @@ def build_corpus(cfg: DistillConfig, seed: int) -> DistillCorpus:
         dev_lang,
         pd.DataFrame(rows),
     )
+
+
+def benchmark_holdout(profile: Profile) -> frozenset[str]:
+    """The mining benchmark's sentences, for the languages whose benchmark source is staged.
+
+    A data root without the source (a test fixture, a hub-only user) has no benchmark to protect
+    for that language; that is logged, not silent.
+    """
+    cfg = profile.bucc_style
+    have = [lang for lang in cfg.languages if cfg.source in available_sources(lang)]
+    for lang in sorted(set(cfg.languages) - set(have)):
+        log.warning(
+            "BUCC-style benchmark: %s has no en-%s data here; nothing to hold out for %s", cfg.source, lang, lang
+        )
+    return holdout_texts(dataclasses.replace(cfg, languages=tuple(have))) if have else frozenset()
 
 
 def sources_for(cfg: DistillConfig, lang: str) -> list[str]:

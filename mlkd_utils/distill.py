@@ -28,7 +28,7 @@ from sentence_transformers.sampler import BatchSamplers
 from transformers import TrainerCallback, set_seed
 
 from mlkd_utils.config import DistillConfig, Profile
-from mlkd_utils.corpus import build_corpus
+from mlkd_utils.corpus import benchmark_holdout, build_corpus
 from mlkd_utils.data.sts import load_sts17
 from mlkd_utils.encode import resolve_bf16
 from mlkd_utils.io import atomic_write_json, atomic_write_text, check_writable, stable_hash
@@ -61,6 +61,7 @@ def run_key(profile: Profile, cfg: DistillConfig, seed: int) -> dict:
         "student_init": profile.student_init,
         "seed": seed,
         "distill": dataclasses.asdict(cfg),
+        "holdout": dataclasses.asdict(profile.bucc_style) if cfg.exclude_benchmarks else None,
     }
 
 
@@ -128,7 +129,7 @@ def distill(
     atomic_write_json(run_dir / "config.json", key)
     set_seed(seed)
     teacher = teacher or load_sentence_model(profile.teacher, cfg.max_seq_length)
-    corpus = build_corpus(cfg, seed)
+    corpus = build_corpus(cfg, seed, benchmark_holdout(profile) if cfg.exclude_benchmarks else frozenset())
     atomic_write_text(run_dir / "composition.csv", corpus.composition.to_csv(index=False))
 
     cache = TeacherCache(

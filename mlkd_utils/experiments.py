@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 from sentence_transformers import SentenceTransformer
@@ -11,6 +13,8 @@ from sentence_transformers import SentenceTransformer
 from mlkd_utils.config import Profile
 from mlkd_utils.distill import DistillResult, distill
 from mlkd_utils.evaluation import evaluate_sts17, evaluate_tatoeba
+from mlkd_utils.io import atomic_write_text, stable_hash
+from mlkd_utils.paths import data_root
 from mlkd_utils.results import record_run, to_rows, write_metrics
 
 log = logging.getLogger(__name__)
@@ -26,13 +30,24 @@ def evaluate_model(
     tasks: tuple[str, ...] = TASKS,
     seed: int | None = None,
     run_id: str = "",
+    tatoeba_languages: list[str] | None = None,
+    cache_dir: Path | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Evaluate on the given tasks and write tidy rows under (chapter, model_id, task)."""
+    """Evaluate on the given tasks and write tidy rows under (chapter, model_id, task, seed).
+
+    With ``cache_dir`` (a finished run's folder), each task's scores are kept there under a hash of
+    the evaluation settings, so re-rendering a chapter does not re-encode the test sets.
+    """
     unknown = set(tasks) - set(TASKS)
     if unknown:
         from mlkd_utils.errors import ConfigError
 
         raise ConfigError(f"unknown tasks {sorted(unknown)}; known: {list(TASKS)}")
+    languages = list(profile.tatoeba_languages if tatoeba_languages is None else tatoeba_languages)
+    settings = {
+        "sts17": {"bf16": str(profile.bf16_inference)},
+        "tatoeba": {"languages": languages, "max": profile.tatoeba_max_sentences, "bf16": str(profile.bf16_inference)},
+    }
     runners = {
         "sts17": (
             lambda: evaluate_sts17(model, batch_size=profile.encode_batch_size, bf16=profile.bf16_inference),
@@ -42,7 +57,7 @@ def evaluate_model(
         "tatoeba": (
             lambda: evaluate_tatoeba(
                 model,
-                profile.tatoeba_languages,
+                languages,
                 profile.tatoeba_max_sentences,
                 profile.encode_batch_size,
                 profile.bf16_inference,
@@ -55,7 +70,7 @@ def evaluate_model(
     t0 = time.time()
     for task in tasks:
         run, metrics, ci = runners[task]
-        out[task] = run()
+        out[task] = _cached(run, cache_dir, task, {**settings[task], "data_root": str(data_root())})
         rows = to_rows(
             out[task], chapter=chapter, model=model_id, task=task, metrics=metrics, seed=seed, run_id=run_id, ci=ci
         )
@@ -64,15 +79,45 @@ def evaluate_model(
     return out
 
 
+def _cached(run, cache_dir: Path | None, task: str, settings: dict) -> pd.DataFrame:
+    if cache_dir is None:
+        return run()
+    path = Path(cache_dir) / "eval" / f"{task}-{stable_hash(settings)}.csv"
+    if path.is_file():
+        try:
+            return pd.read_csv(path, keep_default_na=False, na_values=[""])
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+            log.warning("%s unreadable (%s): evaluating again", path, exc)
+    frame = run()
+    atomic_write_text(path, frame.to_csv(index=False))
+    return frame
+
+
 def train_and_evaluate(
-    profile: Profile, name: str, chapter: str, seed: int | None = None, tasks: tuple[str, ...] = TASKS
+    profile: Profile,
+    name: str,
+    chapter: str,
+    seed: int | None = None,
+    tasks: tuple[str, ...] = TASKS,
+    tatoeba_languages: list[str] | None = None,
 ) -> tuple[DistillResult, dict[str, pd.DataFrame]]:
-    """Distil the named student (or reuse the finished run), evaluate it, record provenance."""
+    """Distil the named student (or reuse the finished run), evaluate it (or reuse the scores kept in
+    its run folder), record provenance. ``tatoeba_languages`` defaults to the profile's."""
     seed = profile.seeds[0] if seed is None else seed
     result = distill(profile, name, seed)
     run_id = result.run_dir.name
     t0 = time.time()
-    scores = evaluate_model(result.load_model(), name, profile, chapter, tasks, seed=seed, run_id=run_id)
+    scores = evaluate_model(
+        LazyModel(result.load_model),
+        name,
+        profile,
+        chapter,
+        tasks,
+        seed=seed,
+        run_id=run_id,
+        tatoeba_languages=tatoeba_languages,
+        cache_dir=result.run_dir,
+    )
     record_run(
         profile.name,
         run_id,
@@ -88,3 +133,17 @@ def train_and_evaluate(
         },
     )
     return result, scores
+
+
+class LazyModel:
+    """A model that loads on first use: when every task's scores are cached, no model is loaded
+    (loading costs seconds per student, and a chapter reads dozens)."""
+
+    def __init__(self, load: Callable[[], SentenceTransformer]) -> None:
+        self._load = load
+        self._model: SentenceTransformer | None = None
+
+    def __getattr__(self, item: str):
+        if self._model is None:
+            self._model = self._load()
+        return getattr(self._model, item)

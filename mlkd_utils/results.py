@@ -1,8 +1,8 @@
 """The tidy results file, ``results/<profile>/metrics.csv``, and one JSON of provenance per run.
 
-One row per measurement. A chapter writes its rows for one (model, task) at a time and replaces
-exactly the rows it wrote before for that (chapter, model, task): re-running a chapter never
-touches another chapter's rows. Files are written atomically and validated when read.
+One row per measurement. A chapter writes its rows for one (model, task, seed) at a time and
+replaces exactly the rows it wrote before for that (chapter, model, task, seed): re-running a
+chapter never touches another chapter's rows, nor another seed's. Files are written atomically and validated when read.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from mlkd_utils.paths import results_dir
 from mlkd_utils.provenance import provenance
 
 COLUMNS = ["chapter", "model", "task", "subset", "metric", "value", "seed", "ci_low", "ci_high", "run_id"]
-_KEY = ["chapter", "model", "task"]
+_KEY = ["chapter", "model", "task", "seed"]
 
 
 class ResultsSchemaError(MLKDError):
@@ -96,9 +96,10 @@ def to_rows(
 
 
 def write_metrics(profile: str, rows: pd.DataFrame) -> Path:
-    """Replace the rows of the (chapter, model, task) groups in ``rows``, keep everything else."""
+    """Replace the rows of the (chapter, model, task, seed) groups in ``rows``, keep everything else."""
     validate(rows, "new rows")
-    old = read_metrics(profile, required=False)
+    rows = rows.astype({"seed": "Int64"})
+    old = read_metrics(profile, required=False).astype({"seed": "Int64"})
     keys = rows[_KEY].drop_duplicates()
     if len(old):
         merged = old.merge(keys, on=_KEY, how="left", indicator=True)

@@ -6,7 +6,7 @@ import pytest
 from mlkd_utils.results import COLUMNS, ResultsSchemaError, metrics_path, read_metrics, to_rows, write_metrics
 
 
-def rows(chapter, model, value, subsets=("en-de", "en-en")):
+def rows(chapter, model, value, subsets=("en-de", "en-en"), seed=1):
     df = pd.DataFrame(
         {
             "subset": list(subsets),
@@ -15,7 +15,19 @@ def rows(chapter, model, value, subsets=("en-de", "en-en")):
             "hi": [value + 1] * len(subsets),
         }
     )
-    return to_rows(df, chapter=chapter, model=model, task="sts17", metrics=["spearman"], seed=1, ci=("lo", "hi"))
+    return to_rows(df, chapter=chapter, model=model, task="sts17", metrics=["spearman"], seed=seed, ci=("lo", "hi"))
+
+
+def test_each_seed_keeps_its_rows_and_unseeded_rows_are_replaced():
+    write_metrics("p", rows("03", "student", 10.0, seed=42))
+    write_metrics("p", rows("03", "student", 20.0, seed=43))
+    write_metrics("p", rows("03", "student", 11.0, seed=42))
+    write_metrics("p", rows("03", "teacher", 1.0, seed=None))
+    write_metrics("p", rows("03", "teacher", 2.0, seed=None))
+    df = read_metrics("p")
+    student = df[df.model == "student"]
+    assert sorted(student.value.tolist()) == [11.0, 11.0, 20.0, 20.0]
+    assert df[df.model == "teacher"].value.tolist() == [2.0, 2.0]
 
 
 def test_rerunning_a_chapter_replaces_only_its_own_rows():
