@@ -12,7 +12,7 @@ from sentence_transformers import SentenceTransformer
 
 from mlkd_utils.config import Profile
 from mlkd_utils.distill import DistillResult, distill
-from mlkd_utils.evaluation import evaluate_sts17, evaluate_tatoeba
+from mlkd_utils.evaluation import STSB_MT_LANGUAGES, evaluate_sts17, evaluate_stsb_mt, evaluate_tatoeba
 from mlkd_utils.io import atomic_write_text, stable_hash
 from mlkd_utils.paths import data_root
 from mlkd_utils.results import record_run, to_rows, write_metrics
@@ -20,6 +20,8 @@ from mlkd_utils.results import record_run, to_rows, write_metrics
 log = logging.getLogger(__name__)
 
 TASKS = ("sts17", "tatoeba")
+#: Tasks a chapter may ask for on top of the default ones.
+ALL_TASKS = (*TASKS, "stsb_mt")
 
 
 def evaluate_model(
@@ -32,23 +34,33 @@ def evaluate_model(
     run_id: str = "",
     tatoeba_languages: list[str] | None = None,
     cache_dir: Path | None = None,
+    stsb_languages: list[str] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Evaluate on the given tasks and write tidy rows under (chapter, model_id, task, seed).
 
     With ``cache_dir`` (a finished run's folder), each task's scores are kept there under a hash of
     the evaluation settings, so re-rendering a chapter does not re-encode the test sets.
     """
-    unknown = set(tasks) - set(TASKS)
+    unknown = set(tasks) - set(ALL_TASKS)
     if unknown:
         from mlkd_utils.errors import ConfigError
 
-        raise ConfigError(f"unknown tasks {sorted(unknown)}; known: {list(TASKS)}")
+        raise ConfigError(f"unknown tasks {sorted(unknown)}; known: {list(ALL_TASKS)}")
     languages = list(profile.tatoeba_languages if tatoeba_languages is None else tatoeba_languages)
+    stsb_langs = list(STSB_MT_LANGUAGES if stsb_languages is None else stsb_languages)
     settings = {
+        "stsb_mt": {"languages": stsb_langs, "max": profile.stsb_max_pairs, "bf16": str(profile.bf16_inference)},
         "sts17": {"bf16": str(profile.bf16_inference)},
         "tatoeba": {"languages": languages, "max": profile.tatoeba_max_sentences, "bf16": str(profile.bf16_inference)},
     }
     runners = {
+        "stsb_mt": (
+            lambda: evaluate_stsb_mt(
+                model, stsb_langs, profile.stsb_max_pairs, profile.encode_batch_size, profile.bf16_inference
+            ),
+            ["spearman"],
+            ("ci_low", "ci_high"),
+        ),
         "sts17": (
             lambda: evaluate_sts17(model, batch_size=profile.encode_batch_size, bf16=profile.bf16_inference),
             ["spearman"],

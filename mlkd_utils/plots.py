@@ -105,3 +105,44 @@ def training_curves(logs: dict[str, pd.DataFrame]) -> plt.Figure:
     axes[3].legend(fontsize=6)
     fig.tight_layout()
     return fig
+
+
+def sts_heatmap(table: pd.DataFrame, title: str = "STS 2017, Spearman x100") -> plt.Figure:
+    """A models x files table as a heatmap: where a row is strong or weak shows at a glance."""
+    fig, ax = plt.subplots(figsize=(1.0 + 0.75 * table.shape[1], 0.9 + 0.42 * table.shape[0]))
+    sns.heatmap(table, annot=True, fmt=".1f", cmap="RdYlGn", vmin=-10, vmax=90, cbar=False, ax=ax)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def seed_spread_plot(df: pd.DataFrame, subsets: list[str], models: list[str], title: str) -> plt.Figure:
+    """One dot per seed of the average over ``subsets``, with the mean: the noise a seed adds."""
+    d = df[(df.task == "sts17") & (df.metric == "spearman") & df.subset.isin(subsets) & df.model.isin(models)]
+    per_seed = d.groupby(["model", "seed"], dropna=False).value.mean().reset_index()
+    fig, ax = plt.subplots(figsize=(7.5, 0.6 + 0.4 * len(models)))
+    sns.stripplot(data=per_seed, y="model", x="value", order=models, ax=ax, size=6, color="C0", jitter=0.1)
+    means = per_seed.groupby("model").value.mean().reindex(models)
+    ax.scatter(means.values, range(len(models)), marker="|", s=400, color="C3", label="mean over seeds")
+    ax.set_xlabel("Spearman x100, average over the files")
+    ax.set_ylabel("")
+    ax.set_title(title)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def gold_vs_cosine(pairs: dict[str, pd.DataFrame], subset: str) -> plt.Figure:
+    """Gold score against cosine for each model on the same file: what a Spearman number summarises."""
+    fig, axes = plt.subplots(1, len(pairs), figsize=(4.2 * len(pairs), 3.8), sharey=True, squeeze=False)
+    for ax, (label, frame) in zip(axes[0], pairs.items()):
+        d = frame[frame.subset == subset]
+        ax.scatter(d.gold, d.cosine, s=10, alpha=0.6)
+        rho = d[["gold", "cosine"]].corr(method="spearman").iloc[0, 1] * 100
+        ax.set_title(f"{label}\n{subset}: Spearman {rho:.1f}", fontsize=10)
+        ax.set_xlabel("gold similarity (0-5)")
+    axes[0][0].set_ylabel("cosine of the two embeddings")
+    fig.tight_layout()
+    return fig

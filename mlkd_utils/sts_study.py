@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import argparse
 import logging
+from pathlib import Path
 
 import pandas as pd
 from tqdm.auto import tqdm
 
 from mlkd_utils.config import Profile, load_profile
+from mlkd_utils.distill import distill
 from mlkd_utils.english_baseline import NAME as ENGLISH_BASELINE
 from mlkd_utils.english_baseline import train_english_baseline
+from mlkd_utils.evaluation import STSB_MT_LANGUAGES, pair_scores, paired_bootstrap_difference, spearman_x100
 from mlkd_utils.experiments import LazyModel, evaluate_model, train_and_evaluate
+from mlkd_utils.io import atomic_write_text
 from mlkd_utils.models import load_sentence_model, model_fingerprint
 from mlkd_utils.paths import runs_dir
 from mlkd_utils.results import record_run
@@ -55,8 +59,88 @@ def run_sts_study(profile: Profile, chapter: str = CHAPTER, include_sweeps: bool
     return pd.DataFrame(rows)
 
 
+def teacher_folder(profile: Profile) -> Path:
+    """Where the teacher's cached scores live (it has no training run of its own)."""
+    return runs_dir(profile.name) / f"teacher-{model_fingerprint(profile.teacher)[:12]}"
+
+
+def run_stsb_mt(profile: Profile, chapter: str = CHAPTER) -> None:
+    """The machine-translated STS benchmark for the teacher, the English-only baseline (all its
+    languages) and the first seed of each student (English plus the student's own languages)."""
+    teacher = LazyModel(lambda: load_sentence_model(profile.teacher))
+    evaluate_model(teacher, "teacher", profile, chapter, ("stsb_mt",), cache_dir=teacher_folder(profile))
+    first_seed = planned_runs(profile, chapter)[0][1]
+    base = train_english_baseline(profile, first_seed)
+    evaluate_model(
+        LazyModel(base.load_model),
+        ENGLISH_BASELINE,
+        profile,
+        chapter,
+        ("stsb_mt",),
+        seed=first_seed,
+        run_id=base.run_dir.name,
+        cache_dir=base.run_dir,
+    )
+    for name in profile.chapter(chapter).get("students", []):
+        result = distill(profile, name, first_seed)
+        langs = ["en", *[lang for lang in profile.student_config(name).languages if lang in STSB_MT_LANGUAGES]]
+        evaluate_model(
+            LazyModel(result.load_model),
+            name,
+            profile,
+            chapter,
+            ("stsb_mt",),
+            seed=first_seed,
+            run_id=result.run_dir.name,
+            cache_dir=result.run_dir,
+            stsb_languages=langs,
+        )
+
+
+def paired_pairs(profile: Profile, name: str, seed: int) -> dict[str, pd.DataFrame]:
+    """Per-pair gold and cosine on every STS17 file for the teacher and one student run (cached as
+    CSV in their folders): the input of the scatter plot and of the paired comparison."""
+    result = distill(profile, name, seed)
+    out = {}
+    for label, folder, load in (
+        ("teacher", teacher_folder(profile), lambda: load_sentence_model(profile.teacher)),
+        (f"{name} (seed {seed})", result.run_dir, result.load_model),
+    ):
+        path = folder / "eval" / "sts17-pairs.csv"
+        if not path.is_file():
+            frame = pair_scores(load(), batch_size=profile.encode_batch_size, bf16=profile.bf16_inference)
+            atomic_write_text(path, frame.to_csv(index=False))
+        out[label] = pd.read_csv(path)
+    return out
+
+
+def paired_differences(pairs: dict[str, pd.DataFrame], n_boot: int = 1000) -> pd.DataFrame:
+    """Student minus teacher per STS17 file with a paired bootstrap 95% interval; ``real`` when the
+    interval excludes zero."""
+    (a_label, a), (b_label, b) = pairs.items()
+    rows = []
+    for subset, da in a.groupby("subset", sort=False):
+        db = b[b.subset == subset].sort_values("pair")
+        da = da.sort_values("pair")
+        diff, lo, hi = paired_bootstrap_difference(
+            da.cosine.to_numpy(), db.cosine.to_numpy(), da.gold.to_numpy(), n_boot=n_boot
+        )
+        rows.append(
+            {
+                "subset": subset,
+                a_label: spearman_x100(da.cosine.to_numpy(), da.gold.to_numpy()),
+                b_label: spearman_x100(db.cosine.to_numpy(), db.gold.to_numpy()),
+                "difference": diff,
+                "ci_low": lo,
+                "ci_high": hi,
+                "real": lo > 0 or hi < 0,
+            }
+        )
+    return pd.DataFrame(rows).set_index("subset").round(1)
+
+
 def _teacher(profile: Profile, chapter: str) -> dict:
-    folder = runs_dir(profile.name) / f"teacher-{model_fingerprint(profile.teacher)[:12]}"
+    folder = teacher_folder(profile)
     teacher = LazyModel(lambda: load_sentence_model(profile.teacher))
     evaluate_model(teacher, "teacher", profile, chapter, ("sts17",), cache_dir=folder)
     if profile.student_init != "teacher":  # the untrained student initialisation, mean pooling

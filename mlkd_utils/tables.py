@@ -14,9 +14,11 @@ def select(df: pd.DataFrame, **equal: object) -> pd.DataFrame:
     return df[mask]
 
 
-def sts_table(df: pd.DataFrame, subsets: list[str], models: list[str] | None = None) -> pd.DataFrame:
+def sts_table(
+    df: pd.DataFrame, subsets: list[str], models: list[str] | None = None, task: str = "sts17"
+) -> pd.DataFrame:
     """Spearman x100, one row per model, one column per subset, plus the average (mean over seeds)."""
-    d = select(df, task="sts17", metric="spearman", subset=subsets)
+    d = select(df, task=task, metric="spearman", subset=subsets)
     if models is not None:
         d = select(d, model=models)
     table = d.pivot_table(index="model", columns="subset", values="value", aggfunc="mean")
@@ -42,3 +44,22 @@ def with_ci(df: pd.DataFrame, task: str = "sts17") -> pd.DataFrame:
     d = select(df, task=task, metric="spearman").copy()
     d["cell"] = d.apply(lambda r: f"{r.value:.1f} [{r.ci_low:.1f}, {r.ci_high:.1f}]", axis=1)
     return d.pivot_table(index="model", columns="subset", values="cell", aggfunc="first")
+
+
+def one_row_per_run(df: pd.DataFrame) -> pd.DataFrame:
+    """Chapters may score the same run (chapter 2 and 3 share students): keep one row per
+    (model, task, subset, metric, seed), the first chapter's."""
+    return df.sort_values("chapter", kind="stable").drop_duplicates(["model", "task", "subset", "metric", "seed"])
+
+
+def seed_spread(df: pd.DataFrame, subsets: list[str], models: list[str] | None = None, task: str = "sts17"):
+    """Per model, the average over ``subsets`` computed per seed, then its mean, std, min, max over
+    seeds: how much of a difference between two rows a new seed could undo."""
+    d = select(df, task=task, metric="spearman", subset=subsets)
+    if models is not None:
+        d = select(d, model=models)
+    per_seed = d.groupby(["model", "seed"], dropna=False).value.mean().reset_index()
+    out = per_seed.groupby("model").value.agg(seeds="count", mean="mean", std="std", min="min", max="max")
+    if models is not None:
+        out = out.reindex([m for m in models if m in out.index])
+    return out.round(1)

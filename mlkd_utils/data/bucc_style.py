@@ -21,17 +21,19 @@ from mlkd_utils.config import SPLITS, BuccStyleConfig
 from mlkd_utils.data.bucc import BUCCData
 from mlkd_utils.data.parallel import load_parallel
 from mlkd_utils.errors import ConfigError
+from mlkd_utils.paths import data_root
 
 
 def build_bucc_style(cfg: BuccStyleConfig, lang: str) -> dict[str, BUCCData]:
     """Both splits for one language, deterministic in ``cfg``."""
     if lang not in cfg.languages:
         raise ConfigError(f"BUCC-style benchmark has no {lang!r}; configured: {list(cfg.languages)}")
-    return _build(cfg, lang)
+    return _build(cfg, lang, str(data_root()))
 
 
 @lru_cache(maxsize=32)
-def _build(cfg: BuccStyleConfig, lang: str) -> dict[str, BUCCData]:
+def _build(cfg: BuccStyleConfig, lang: str, root: str) -> dict[str, BUCCData]:
+    """Cached per data root: the corpus and the holdout ask for the same benchmark many times."""
     pairs = unambiguous_pairs(cfg.source, lang, cfg.max_chars)
     rng = random.Random(f"{cfg.seed}-{lang}")
     rng.shuffle(pairs)
