@@ -146,3 +146,41 @@ def gold_vs_cosine(pairs: dict[str, pd.DataFrame], subset: str) -> plt.Figure:
     axes[0][0].set_ylabel("cosine of the two embeddings")
     fig.tight_layout()
     return fig
+
+
+def score_distributions(candidates: dict[str, pd.DataFrame], thresholds: dict[str, float], title: str) -> plt.Figure:
+    """Scores of gold and non-gold mined candidates per model, with the tuned threshold: how well
+    the score separates translations from the rest is what mining F1 depends on."""
+    fig, axes = plt.subplots(1, len(candidates), figsize=(4.0 * len(candidates), 3.3), squeeze=False)
+    for ax, (label, c) in zip(axes[0], candidates.items()):
+        bins = np.linspace(c.score.min(), c.score.max(), 40)
+        ax.hist(c.score[~c.gold], bins=bins, alpha=0.6, label="not gold", color="C7", density=True)
+        ax.hist(c.score[c.gold], bins=bins, alpha=0.7, label="gold pair", color="C2", density=True)
+        ax.axvline(thresholds[label], color="C3", ls="--", lw=1, label="threshold (tuned)")
+        ax.set_title(label, fontsize=10)
+        ax.set_xlabel("ratio margin score")
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def tatoeba_all_languages(df: pd.DataFrame, seen: dict[str, set[str]], metric: str = "accuracy") -> plt.Figure:
+    """Accuracy per language (sorted by the best model), filled dots for languages a model was
+    distilled on, open ones for languages it never saw in training."""
+    models = list(dict.fromkeys(df.model))
+    wide = df.pivot_table(index="subset", columns="model", values=metric)[models]
+    wide = wide.loc[wide.max(axis=1).sort_values(ascending=False).index]
+    fig, ax = plt.subplots(figsize=(max(10, 0.13 * len(wide)), 4.2))
+    x = np.arange(len(wide))
+    for i, model in enumerate(models):
+        filled = wide.index.isin(list(seen.get(model, set())))
+        ax.scatter(x[~filled], wide[model][~filled], s=14, facecolors="none", edgecolors=f"C{i}", label=f"{model}")
+        if filled.any():
+            ax.scatter(x[filled], wide[model][filled], s=30, color=f"C{i}", label=f"{model}: distilled on")
+    ax.set_xticks(x, wide.index, rotation=90, fontsize=6)
+    ax.set_ylabel(f"{metric} (%), both directions")
+    ax.set_title(f"Tatoeba, all {len(wide)} languages ({metric})")
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    return fig
