@@ -43,6 +43,9 @@ DEFAULTS = {
     "k": 4,
     "split_seed": 0,
     "bucc_max_sentences": None,
+    #: BUCC corpora: one split cut in two halves, or the official protocol when both files exist,
+    #: e.g. ``{pair: de-en, tune: sample, test: training}`` with the official BUCC 2018 downloads.
+    "bucc": [{"pair": "zh-en", "split": "sample"}],
     "tatoeba_all_max_sentences": None,
     "timing_sizes": [10_000, 50_000, 150_000],
     "nprobe": 16,
@@ -87,10 +90,13 @@ def _cache(profile: Profile, model: SentenceTransformer, model_id: str) -> Teach
     return TeacherCache(model, model_id, batch_size=profile.encode_batch_size, bf16=profile.bf16_inference)
 
 
-def bucc_zh_splits(profile: Profile) -> dict[str, BUCCData]:
-    """The zh-en sample cut into disjoint tune and test corpora (optionally subsampled for CI)."""
+def bucc_splits(profile: Profile, spec: dict) -> dict[str, BUCCData]:
+    """Tune and test corpora of one BUCC entry: the official files when ``spec`` names a tune and a
+    test split, else one split (the staged zh-en sample) cut into disjoint halves."""
     s = settings(profile)
-    data = load_bucc("zh-en", "sample")
+    if "tune" in spec and "test" in spec:
+        return {"tune": load_bucc(spec["pair"], spec["tune"]), "test": load_bucc(spec["pair"], spec["test"])}
+    data = load_bucc(spec["pair"], spec.get("split", "sample"))
     if s["bucc_max_sentences"]:
         data = _subsample(data, s["bucc_max_sentences"], s["split_seed"])
     return split_bucc(data, seed=s["split_seed"])
@@ -111,7 +117,7 @@ def _subsample(data: BUCCData, n: int, seed: int) -> BUCCData:
 
 def benchmarks(profile: Profile) -> dict[str, dict[str, BUCCData]]:
     """``BUCC zh-en`` plus ``BUCC-style <lang>``: name -> {tune, test}."""
-    out = {"BUCC zh-en": bucc_zh_splits(profile)}
+    out = {f"BUCC {spec['pair']}": bucc_splits(profile, spec) for spec in settings(profile)["bucc"]}
     for lang in profile.bucc_style.languages:
         out[f"BUCC-style {lang}"] = build_bucc_style(profile.bucc_style, lang)
     return out
@@ -124,7 +130,7 @@ def mine(
 
 
 def run_mining(profile: Profile, ms: list[Miner] | None = None) -> pd.DataFrame:
-    """P/R/F1 on every benchmark (max retrieval, ratio margin) and, for BUCC zh-en, every retrieval
+    """P/R/F1 on every benchmark (max retrieval, ratio margin) and, for the real BUCC corpora, every retrieval
     mode and scoring; written to the tidy metrics as tasks ``mining`` and ``mining_modes``."""
     s = settings(profile)
     ms = ms or miners(profile)
@@ -133,7 +139,7 @@ def run_mining(profile: Profile, ms: list[Miner] | None = None) -> pd.DataFrame:
         for m in ms:
             combos = (
                 [(mode, sc) for mode in RETRIEVAL_MODES for sc in SCORINGS]
-                if "zh-en" in bench_name
+                if bench_name.startswith("BUCC ")
                 else [("max", "ratio")]
             )
             for mode, scoring in combos:
@@ -169,7 +175,8 @@ def run_mining(profile: Profile, ms: list[Miner] | None = None) -> pd.DataFrame:
                 run_id=run_id,
             ),
         )
-        modes = d[d.benchmark == "BUCC zh-en"].assign(subset=lambda x: x["mode"] + " / " + x.scoring)
+        modes = d[d.benchmark.str.startswith("BUCC ")]
+        modes = modes.assign(subset=modes.benchmark + ": " + modes["mode"] + " / " + modes.scoring)
         write_metrics(
             profile.name,
             to_rows(

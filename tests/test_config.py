@@ -32,6 +32,10 @@ def test_dotted_overrides_apply():
         ("quick", {"distill.max_stepz": 3}, "unknown keys ['max_stepz']"),
         ("quick", {"tatoeba_languages": ["xx"]}, "unknown languages ['xx']"),
         ("quick", {"distill.target_mode": "weird"}, "target_mode 'weird'"),
+        ("quick", {"chapters.03_sts.students": ["student-xx"]}, "chapters.03_sts names undefined students"),
+        ("quick", {"bucc_style.languages": ["xx"]}, "unknown languages ['xx']"),
+        ("quick", {"bucc_style.tune_goldd": 3}, "unknown keys ['tune_goldd']"),
+        ("quick", {"english_baseline.epoch": 3}, "unknown keys ['epoch']"),
     ],
 )
 def test_bad_profiles_fail_with_a_clear_message(name, overrides, message):
