@@ -23,6 +23,7 @@ from mlkd_utils.data.bucc import BUCCData, load_bucc
 from mlkd_utils.data.bucc_style import build_bucc_style
 from mlkd_utils.data.tatoeba import tatoeba_languages
 from mlkd_utils.distill import distill
+from mlkd_utils.encode import resolve_bf16
 from mlkd_utils.evaluation.tatoeba import evaluate_tatoeba
 from mlkd_utils.experiments import _cached
 from mlkd_utils.mining.bucc import MiningResult, mine_and_score, split_bucc
@@ -124,9 +125,17 @@ def benchmarks(profile: Profile) -> dict[str, dict[str, BUCCData]]:
 
 
 def mine(
-    miner: Miner, splits: dict[str, BUCCData], k: int, mode: str = "max", scoring: str = "ratio", index: str = "flat"
+    miner: Miner,
+    splits: dict[str, BUCCData],
+    k: int,
+    mode: str = "max",
+    scoring: str = "ratio",
+    index: str = "flat",
+    nprobe: int = 16,
 ) -> MiningResult:
-    return mine_and_score(splits["tune"], splits["test"], miner.embed, k=k, mode=mode, scoring=scoring, index=index)
+    return mine_and_score(
+        splits["tune"], splits["test"], miner.embed, k=k, mode=mode, scoring=scoring, index=index, nprobe=nprobe
+    )
 
 
 def run_mining(profile: Profile, ms: list[Miner] | None = None) -> pd.DataFrame:
@@ -203,7 +212,13 @@ def run_tatoeba_all(profile: Profile, ms: list[Miner] | None = None) -> pd.DataF
     langs = tatoeba_languages()
     frames = []
     for m in ms:
-        key = {"languages": langs, "max": s["tatoeba_all_max_sentences"], "data_root": str(data_root())}
+        key = {
+            "languages": langs,
+            "max": s["tatoeba_all_max_sentences"],
+            "margin_k": 4,
+            "bf16": resolve_bf16(profile.bf16_inference),
+            "data_root": str(data_root()),
+        }
         model = m.cache.teacher_raw  # without Normalize: cosine is unchanged
 
         def run(model=model):
@@ -327,7 +342,7 @@ def index_comparison(miner: Miner, splits: dict[str, BUCCData], k: int, nprobe: 
         t0 = time.perf_counter()
         mine_candidates(x, y, k=k, index=index, nprobe=nprobe)
         seconds = time.perf_counter() - t0
-        r = mine(miner, splits, k, index=index)
+        r = mine(miner, splits, k, index=index, nprobe=nprobe)
         rows.append(
             {
                 "index": index,
@@ -375,6 +390,9 @@ def timing_table(profile: Profile, metrics: pd.DataFrame) -> pd.DataFrame:
     there are none yet."""
     d = metrics[(metrics.task == "mining_time") & (metrics.chapter == CHAPTER)]
     if d.empty:
+        if max(settings(profile)["timing_sizes"]) > 20_000:
+            print("no timing recorded yet: run `python -m mlkd_utils.mining_study --timing` on a quiet machine")
+            return pd.DataFrame()
         return run_timing(profile)
     t = d.pivot_table(index="subset", values="value", columns="metric").reset_index()
     t["n_per_side"] = t.subset.astype(int)

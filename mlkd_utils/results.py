@@ -125,3 +125,18 @@ def record_run(profile: str, run_id: str, info: dict[str, Any]) -> Path:
         },
     )
     return path
+
+
+def prune(profile: str, chapter: str, keep_run_ids: set[str], keep_unseeded: set[str]) -> int:
+    """Remove a chapter's rows that its latest execution did not produce: rows of runs no longer
+    planned (another seed list, a changed config) and unseeded rows of models it no longer scores.
+    Without this, a stale seed would be averaged into the tables. Returns the rows removed."""
+    df = read_metrics(profile, required=False)
+    if df.empty:
+        return 0
+    mine = df.chapter == chapter
+    has_run = df.run_id.fillna("") != ""
+    stale = mine & ((has_run & ~df.run_id.isin(keep_run_ids)) | (~has_run & ~df.model.isin(keep_unseeded)))
+    if stale.any():
+        atomic_write_text(metrics_path(profile), df[~stale][COLUMNS].to_csv(index=False, float_format="%.4f"))
+    return int(stale.sum())

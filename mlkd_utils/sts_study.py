@@ -21,9 +21,9 @@ from mlkd_utils.english_baseline import NAME as ENGLISH_BASELINE
 from mlkd_utils.english_baseline import train_english_baseline
 from mlkd_utils.evaluation import STSB_MT_LANGUAGES, pair_scores, paired_bootstrap_difference, spearman_x100
 from mlkd_utils.experiments import LazyModel, evaluate_model, train_and_evaluate
-from mlkd_utils.io import atomic_write_text
+from mlkd_utils.io import atomic_write_text, stable_hash
 from mlkd_utils.models import load_sentence_model, model_fingerprint
-from mlkd_utils.paths import runs_dir
+from mlkd_utils.paths import data_root, runs_dir
 from mlkd_utils.results import record_run
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,8 @@ def run_stsb_mt(profile: Profile, chapter: str = CHAPTER) -> None:
     languages) and the first seed of each student (English plus the student's own languages)."""
     teacher = LazyModel(lambda: load_sentence_model(profile.teacher))
     evaluate_model(teacher, "teacher", profile, chapter, ("stsb_mt",), cache_dir=teacher_folder(profile))
-    first_seed = planned_runs(profile, chapter)[0][1]
+    plan = planned_runs(profile, chapter)
+    first_seed = plan[0][1] if plan else profile.seeds[0]
     base = train_english_baseline(profile, first_seed)
     evaluate_model(
         LazyModel(base.load_model),
@@ -106,7 +107,8 @@ def paired_pairs(profile: Profile, name: str, seed: int) -> dict[str, pd.DataFra
         ("teacher", teacher_folder(profile), lambda: load_sentence_model(profile.teacher)),
         (f"{name} (seed {seed})", result.run_dir, result.load_model),
     ):
-        path = folder / "eval" / "sts17-pairs.csv"
+        key = stable_hash({"bf16": str(profile.bf16_inference), "data_root": str(data_root())})
+        path = folder / "eval" / f"sts17-pairs-{key}.csv"
         if not path.is_file():
             frame = pair_scores(load(), batch_size=profile.encode_batch_size, bf16=profile.bf16_inference)
             atomic_write_text(path, frame.to_csv(index=False))
@@ -145,7 +147,8 @@ def _teacher(profile: Profile, chapter: str) -> dict:
     evaluate_model(teacher, "teacher", profile, chapter, ("sts17",), cache_dir=folder)
     if profile.student_init != "teacher":  # the untrained student initialisation, mean pooling
         init = LazyModel(lambda: load_sentence_model(profile.student_init))
-        evaluate_model(init, f"{profile.student_init} (untrained)", profile, chapter, ("sts17",), cache_dir=folder)
+        init_folder = runs_dir(profile.name) / f"init-{model_fingerprint(profile.student_init)[:12]}"
+        evaluate_model(init, f"{profile.student_init} (untrained)", profile, chapter, ("sts17",), cache_dir=init_folder)
     return {"model": "teacher", "seed": None, "run_id": ""}
 
 

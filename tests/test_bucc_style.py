@@ -10,7 +10,7 @@ import pytest
 from conftest import tiny_pairs, write_gz
 from mlkd_utils.config import BuccStyleConfig, DistillConfig, load_profile
 from mlkd_utils.corpus import benchmark_holdout, build_corpus
-from mlkd_utils.data.bucc_style import build_bucc_style, holdout_texts, unambiguous_pairs
+from mlkd_utils.data.bucc_style import _build, build_bucc_style, holdout_texts, unambiguous_pairs
 from mlkd_utils.errors import ConfigError
 
 SMALL = BuccStyleConfig(
@@ -54,7 +54,9 @@ def test_same_config_same_benchmark_and_too_small_source_fails(news_root):
     a = build_bucc_style(SMALL, "de")["test"]
     other = dataclasses.replace(SMALL, seed=SMALL.seed + 1)
     b = build_bucc_style(other, "de")["test"]
-    assert a.gold == build_bucc_style(dataclasses.replace(SMALL), "de")["test"].gold
+    _build.cache_clear()  # rebuild from the file, not from the cache
+    again = build_bucc_style(dataclasses.replace(SMALL), "de")["test"]
+    assert again is not a and again.gold == a.gold and again.english == a.english
     assert set(a.english.values()) != set(b.english.values())
     with pytest.raises(ConfigError, match="needs 385 pairs of wmt_newstest, only 200"):
         build_bucc_style(dataclasses.replace(SMALL, test_english=325), "de")

@@ -111,7 +111,8 @@ def test_split_keeps_gold_pairs_together_and_sides_disjoint():
     assert len(tune.gold) + len(test.gold) == len(data.gold) and tune.gold and test.gold
     for part in (tune, test):
         assert all(s in part.source and e in part.english for s, e in part.gold)
-    assert not set(tune.english) & set(test.english)
+    assert not set(tune.english) & set(test.english) and not set(tune.source) & set(test.source)
+    assert len(tune.source) + len(test.source) == len(data.source)
     assert len(tune.english) + len(test.english) == len(data.english)
 
 

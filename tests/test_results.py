@@ -3,7 +3,15 @@ import math
 import pandas as pd
 import pytest
 
-from mlkd_utils.results import COLUMNS, ResultsSchemaError, metrics_path, read_metrics, to_rows, write_metrics
+from mlkd_utils.results import (
+    COLUMNS,
+    ResultsSchemaError,
+    metrics_path,
+    prune,
+    read_metrics,
+    to_rows,
+    write_metrics,
+)
 
 
 def rows(chapter, model, value, subsets=("en-de", "en-en"), seed=1):
@@ -62,3 +70,19 @@ def test_rows_without_interval_have_nan_ci():
     df = pd.DataFrame({"subset": ["deu"], "accuracy": [50.0]})
     r = to_rows(df, chapter="c", model="m", task="tatoeba", metrics=["accuracy"], seed=None)
     assert math.isnan(r.ci_low.iloc[0])
+
+
+def test_prune_removes_only_rows_the_chapter_no_longer_produces():
+    def with_run(df, run_id):
+        return df.assign(run_id=run_id)
+
+    write_metrics("p", with_run(rows("03", "student", 1.0, seed=42), "run-42"))
+    write_metrics("p", with_run(rows("03", "student", 2.0, seed=44), "run-44-old"))
+    write_metrics("p", rows("03", "teacher", 3.0, seed=None))
+    write_metrics("p", rows("03", "retired-model", 4.0, seed=None))
+    write_metrics("p", with_run(rows("02", "student", 5.0, seed=44), "run-44-old"))
+    assert prune("p", "03", keep_run_ids={"run-42"}, keep_unseeded={"teacher"}) == 4
+    df = read_metrics("p")
+    assert (
+        sorted(zip(df.chapter, df.model)) == [("02", "student")] * 2 + [("03", "student")] * 2 + [("03", "teacher")] * 2
+    )

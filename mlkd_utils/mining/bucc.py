@@ -69,12 +69,20 @@ def _unique(sentences: dict[str, str]) -> tuple[list[str], dict[str, list[str]]]
 
 
 def candidate_frame(
-    data: BUCCData, embed: Embed, k: int = 4, mode: str = "max", scoring: str = "ratio", index: str = "flat"
+    data: BUCCData,
+    embed: Embed,
+    k: int = 4,
+    mode: str = "max",
+    scoring: str = "ratio",
+    index: str = "flat",
+    nprobe: int = 16,
 ) -> pd.DataFrame:
     """Every mined candidate as id pairs: ``src_id, en_id, score, gold``, best first."""
     src_texts, src_ids = _unique(data.source)
     en_texts, en_ids = _unique(data.english)
-    cand = mine_candidates(embed(src_texts), embed(en_texts), k=k, mode=mode, scoring=scoring, index=index)
+    cand = mine_candidates(
+        embed(src_texts), embed(en_texts), k=k, mode=mode, scoring=scoring, index=index, nprobe=nprobe
+    )
     gold = set(data.gold)
     rows = []
     for i, j, score in zip(cand.src, cand.trg, cand.score):
@@ -105,11 +113,12 @@ def mine_and_score(
     mode: str = "max",
     scoring: str = "ratio",
     index: str = "flat",
+    nprobe: int = 16,
 ) -> MiningResult:
     """Threshold by best F1 on ``tune``'s gold, then precision/recall/F1 on ``test``."""
-    tc = candidate_frame(tune, embed, k, mode, scoring, index)
+    tc = candidate_frame(tune, embed, k, mode, scoring, index, nprobe)
     threshold, tune_f1 = best_threshold(tc.score.to_numpy(), tc.gold.to_numpy(), len(tune.gold))
-    cand = candidate_frame(test, embed, k, mode, scoring, index)
+    cand = candidate_frame(test, embed, k, mode, scoring, index, nprobe)
     predicted = {(s, e) for s, e, sc in zip(cand.src_id, cand.en_id, cand.score) if sc > threshold}
     p, r, f = precision_recall_f1(predicted, set(test.gold))
     return MiningResult(threshold, tune_f1, p, r, f, len(test.gold), cand)

@@ -54,6 +54,11 @@ def knn_search(
         if index == "ivf":
             idx.nprobe = min(nprobe, idx.nlist)
         s, i = idx.search(q, min(k, hi - lo))
+        if (i < 0).any():
+            raise ValueError(
+                f"IVF search found fewer than {k} neighbours for some queries (nprobe={idx.nprobe} of "
+                f"{idx.nlist} cells): raise nprobe or use the flat index"
+            )
         sims.append(s)
         ids.append(np.where(i >= 0, i + lo, -1))
     if shards == 1:

@@ -30,16 +30,6 @@ class Candidates:
         return len(self.src)
 
 
-def _scores(x, y, cand_ids, mean_x, mean_y, scoring, rows_are_x):
-    """Score each query's k candidates; returns (k-best scores, candidate ids)."""
-    q = np.arange(len(cand_ids))[:, None]
-    xi, yi = (q, cand_ids) if rows_are_x else (cand_ids, q)
-    cos = np.einsum("ijd,ijd->ij", x[np.broadcast_to(xi, cand_ids.shape)], y[np.broadcast_to(yi, cand_ids.shape)])
-    if scoring == "cosine":
-        return cos
-    return cos / ((mean_x[xi] + mean_y[yi]) / 2)
-
-
 def mine_candidates(
     x: np.ndarray,
     y: np.ndarray,
@@ -63,8 +53,11 @@ def mine_candidates(
     sim_xy, ids_xy = knn_search(x, y, k, index=index, nprobe=nprobe)
     sim_yx, ids_yx = knn_search(y, x, k, index=index, nprobe=nprobe)
     mean_x, mean_y = sim_xy.mean(axis=1), sim_yx.mean(axis=1)
-    fwd = _scores(x, y, ids_xy, mean_x, mean_y, scoring, rows_are_x=True)
-    bwd = _scores(x, y, ids_yx, mean_x, mean_y, scoring, rows_are_x=False)
+    # The k-NN search already returned every candidate's cosine; the margin only rescales it.
+    fwd, bwd = sim_xy, sim_yx
+    if scoring == "ratio":
+        fwd = sim_xy / ((mean_x[:, None] + mean_y[ids_xy]) / 2)
+        bwd = sim_yx / ((mean_y[:, None] + mean_x[ids_yx]) / 2)
     fwd_best = ids_xy[np.arange(len(x)), fwd.argmax(1)]
     bwd_best = ids_yx[np.arange(len(y)), bwd.argmax(1)]
     fwd_score, bwd_score = fwd.max(1), bwd.max(1)
