@@ -40,18 +40,26 @@ def planned_runs(profile: Profile, chapter: str = CHAPTER) -> list[tuple[str, in
     return [(name, seed) for seed in seeds for name in students]
 
 
-def run_sts_study(profile: Profile, chapter: str = CHAPTER, include_sweeps: bool = False) -> pd.DataFrame:
+def run_sts_study(
+    profile: Profile,
+    chapter: str = CHAPTER,
+    include_sweeps: bool = False,
+    seeds: list[int] | None = None,
+    baseline: bool = True,
+) -> pd.DataFrame:
     """Train what is missing, evaluate what is not cached; one row per run (name, seed, run id)."""
     rows = [_teacher(profile, chapter)]
     plan = planned_runs(profile, chapter)
     first_seed = plan[0][1] if plan else profile.seeds[0]
+    if seeds is not None:  # a share of the plan, for several worker processes
+        plan = [(name, seed) for name, seed in plan if seed in seeds]
     for name, seed in tqdm(plan, desc="students (name x seed)"):
-        if seed != first_seed and not any(r["model"] == ENGLISH_BASELINE for r in rows):
+        if baseline and seed != first_seed and not any(r["model"] == ENGLISH_BASELINE for r in rows):
             rows.append(_english_baseline(profile, chapter, first_seed))  # after one complete seed
         cfg = profile.student_config(name)
         result, _ = train_and_evaluate(profile, name, chapter, seed, tatoeba_languages=cfg.languages)
         rows.append({"model": name, "seed": seed, "run_id": result.run_dir.name})
-    if not any(r["model"] == ENGLISH_BASELINE for r in rows):
+    if baseline and not any(r["model"] == ENGLISH_BASELINE for r in rows):
         rows.append(_english_baseline(profile, chapter, first_seed))
     if include_sweeps:  # chapter 2's settings study, queued behind this chapter in background jobs
         for name in [s for s in profile.students if s.startswith("sweep-")]:
@@ -173,9 +181,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--profile", default="cpu")
     parser.add_argument("--sweeps", action="store_true", help="also chapter 2's settings study, at the end")
+    parser.add_argument("--seeds", type=int, nargs="*", help="only these seeds (split the plan over processes)")
+    parser.add_argument("--no-baseline", action="store_true", help="leave the English-only baseline to another process")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    print(run_sts_study(load_profile(args.profile), include_sweeps=args.sweeps).to_string())
+    study = run_sts_study(
+        load_profile(args.profile), include_sweeps=args.sweeps, seeds=args.seeds, baseline=not args.no_baseline
+    )
+    print(study.to_string())
     return 0
 
 
