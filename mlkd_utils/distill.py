@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import logging
+import shutil
 import time
 from pathlib import Path
 
@@ -126,6 +127,8 @@ def distill(
         return DistillResult(name, run_dir, run_dir / "model", _read_log(run_dir), info)
 
     check_writable(run_dir)
+    if force:  # scores of the previous model must not be served for the new one
+        shutil.rmtree(run_dir / "eval", ignore_errors=True)
     atomic_write_json(run_dir / "config.json", key)
     set_seed(seed)
     teacher = teacher or load_sentence_model(profile.teacher, cfg.max_seq_length)
