@@ -132,3 +132,43 @@ def test_perfect_embeddings_mine_perfectly_and_noise_costs_f1():
     noisy, embed = _bucc(60, noise=1.5)
     splits = split_bucc(noisy)
     assert mine_and_score(splits["tune"], splits["test"], embed).f1 < 100.0
+
+
+# Properties on random inputs (hypothesis): the fast paths agree with the definitions.
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra.numpy import arrays  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    scores=arrays(np.float64, st.integers(1, 30), elements=st.floats(0, 10, allow_nan=False)),
+    data=st.data(),
+)
+def test_threshold_f1_equals_the_best_f1_of_any_cut(scores, data):
+    correct = np.array(data.draw(st.lists(st.booleans(), min_size=len(scores), max_size=len(scores))))
+    n_gold = max(1, int(correct.sum()) + data.draw(st.integers(0, 3)))  # some gold never retrieved
+    gold = set(np.flatnonzero(correct)) | {-i for i in range(1, n_gold - int(correct.sum()) + 1)}
+    threshold, f1 = best_threshold(scores, correct, n_gold)
+    best = max(precision_recall_f1(set(np.flatnonzero(scores >= t)), gold)[2] for t in np.unique(scores))
+    assert f1 == pytest.approx(best)
+    if best > 0:  # and the returned threshold achieves it
+        assert precision_recall_f1(set(np.flatnonzero(scores > threshold)), gold)[2] == pytest.approx(best)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(2, 25), m=st.integers(2, 25), seed=st.integers(0, 10_000))
+def test_modes_relate_as_defined(n, m, seed):
+    rng = np.random.default_rng(seed)
+    x, y = rng.normal(size=(n, 6)), rng.normal(size=(m, 6))
+    k = min(3, n, m)
+    fwd = mine_candidates(x, y, k=k, mode="forward")
+    bwd = mine_candidates(x, y, k=k, mode="backward")
+    inter = mine_candidates(x, y, k=k, mode="intersection")
+    best = mine_candidates(x, y, k=k, mode="max")
+    f, b = set(zip(fwd.src, fwd.trg)), set(zip(bwd.src, bwd.trg))
+    assert set(zip(inter.src, inter.trg)) == f & b
+    pairs = list(zip(best.src, best.trg))
+    assert set(pairs) <= f | b
+    assert len({s for s, _ in pairs}) == len(pairs) == len({t for _, t in pairs})  # each sentence once
+    assert (np.diff(best.score) <= 1e-6).all()  # taken greedily, best first
