@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import time
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from sentence_transformers import SentenceTransformer
 from mlkd_utils.config import Profile
 from mlkd_utils.distill import DistillResult, distill
 from mlkd_utils.evaluation import STSB_MT_LANGUAGES, evaluate_sts17, evaluate_stsb_mt, evaluate_tatoeba
-from mlkd_utils.io import atomic_write_text, stable_hash
+from mlkd_utils.io import read_checked, stable_hash, write_checked
 from mlkd_utils.paths import data_root
 from mlkd_utils.results import record_run, to_rows, write_metrics
 
@@ -92,16 +93,24 @@ def evaluate_model(
 
 
 def _cached(run, cache_dir: Path | None, task: str, settings: dict) -> pd.DataFrame:
+    """Scores kept as CSV under a hash of the settings, checked against a sha256 sidecar on read;
+    a damaged or unparseable entry is logged and computed again, never used."""
     if cache_dir is None:
         return run()
     path = Path(cache_dir) / "eval" / f"{task}-{stable_hash(settings)}.csv"
-    if path.is_file():
+    data = read_checked(path)
+    if data is not None:
         try:
-            return pd.read_csv(path, keep_default_na=False, na_values=[""])
+            frame = pd.read_csv(io.BytesIO(data), keep_default_na=False, na_values=[""])
+            if "subset" in frame.columns and len(frame):
+                if not path.with_name(path.name + ".sha256").is_file():
+                    write_checked(path, data)  # an entry from before sidecars: checked from now on
+                return frame
+            log.warning("%s has no rows: evaluating again", path)
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
             log.warning("%s unreadable (%s): evaluating again", path, exc)
     frame = run()
-    atomic_write_text(path, frame.to_csv(index=False))
+    write_checked(path, frame.to_csv(index=False).encode("utf-8"))
     return frame
 
 

@@ -73,3 +73,28 @@ def check_writable(directory: str | Path) -> Path:
     except OSError as exc:
         raise MLKDError(f"output directory {directory} is not writable: {exc}") from exc
     return directory
+
+
+def write_checked(path: str | Path, data: bytes) -> None:
+    """Write ``data`` atomically with a ``<name>.sha256`` sidecar, so :func:`read_checked` can tell a
+    whole file from a damaged one."""
+    path = Path(path)
+    atomic_write_bytes(path, data)
+    atomic_write_text(path.with_name(path.name + ".sha256"), hashlib.sha256(data).hexdigest() + "\n")
+
+
+def read_checked(path: str | Path) -> bytes | None:
+    """The file's bytes if it matches its sidecar; None if missing or damaged (the caller recomputes).
+    A file without a sidecar (written before sidecars existed) is returned as ``None`` only when
+    ``path`` itself is missing; the caller validates its content."""
+    import logging
+
+    path = Path(path)
+    if not path.is_file():
+        return None
+    data = path.read_bytes()
+    sidecar = path.with_name(path.name + ".sha256")
+    if sidecar.is_file() and sidecar.read_text().strip() != hashlib.sha256(data).hexdigest():
+        logging.getLogger(__name__).warning("%s does not match its sha256: ignored, recomputing", path)
+        return None
+    return data
