@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import json
 import logging
 import shutil
 import time
@@ -116,12 +117,11 @@ def distill(
     """Train (or load the finished run of) the named student of ``profile``."""
     cfg = cfg or profile.student_config(name)
     seed = profile.seeds[0] if seed is None else seed
-    key = run_key(profile, cfg, seed)
+    # JSON round trip: the key as it is stored in done.json (tuples become lists), same hash.
+    key = json.loads(json.dumps(run_key(profile, cfg, seed), default=str))
     run_dir = (output_root or runs_dir(profile.name)) / f"{name}-s{seed}-{stable_hash(key)}"
     done = run_dir / "done.json"
     if done.is_file() and not force:
-        import json
-
         info = json.loads(done.read_text())
         log.info("reusing finished run %s", run_dir)
         return DistillResult(name, run_dir, run_dir / "model", _read_log(run_dir), info)
