@@ -63,3 +63,32 @@ def seed_spread(df: pd.DataFrame, subsets: list[str], models: list[str] | None =
     if models is not None:
         out = out.reindex([m for m in models if m in out.index])
     return out.round(1)
+
+
+def own_pair_gains(df: pd.DataFrame, student_languages: dict[str, list[str]], teacher: str = "teacher"):
+    """For each bilingual student, the cross-lingual STS17 file of its own language pair: teacher,
+    student (mean and sd over seeds) and the gain. The diagonal of Table 2 is what distillation is for."""
+    d = select(df, task="sts17", metric="spearman")
+    rows = []
+    for student, langs in student_languages.items():
+        if len(langs) != 1:
+            continue
+        pair = next((s for s in CROSSLINGUAL if langs[0] in s.split("-")), None)
+        if pair is None:
+            continue
+        t = d[(d.model == teacher) & (d.subset == pair)].value
+        s = d[(d.model == student) & (d.subset == pair)].value
+        if t.empty or s.empty:
+            continue
+        rows.append(
+            {
+                "student": student,
+                "file": pair,
+                "teacher": t.mean(),
+                "student mean": s.mean(),
+                "student sd": s.std(),
+                "seeds": len(s),
+                "gain": s.mean() - t.mean(),
+            }
+        )
+    return pd.DataFrame(rows).set_index("student").round(1)
