@@ -114,6 +114,23 @@ def _cached(run, cache_dir: Path | None, task: str, settings: dict) -> pd.DataFr
     return frame
 
 
+def evaluate_run(
+    result: DistillResult, profile: Profile, chapter: str, tasks: tuple[str, ...], label: str | None = None, **kwargs
+) -> dict[str, pd.DataFrame]:
+    """Evaluate a finished run under its name, seed and run id, with scores cached in its folder."""
+    return evaluate_model(
+        LazyModel(result.load_model),
+        label or result.name,
+        profile,
+        chapter,
+        tasks,
+        seed=result.info.get("seed"),
+        run_id=result.run_dir.name,
+        cache_dir=result.run_dir,
+        **kwargs,
+    )
+
+
 def train_and_evaluate(
     profile: Profile,
     name: str,
@@ -128,17 +145,7 @@ def train_and_evaluate(
     result = distill(profile, name, seed)
     run_id = result.run_dir.name
     t0 = time.time()
-    scores = evaluate_model(
-        LazyModel(result.load_model),
-        name,
-        profile,
-        chapter,
-        tasks,
-        seed=seed,
-        run_id=run_id,
-        tatoeba_languages=tatoeba_languages,
-        cache_dir=result.run_dir,
-    )
+    scores = evaluate_run(result, profile, chapter, tasks, name, tatoeba_languages=tatoeba_languages)
     record_run(
         profile.name,
         run_id,

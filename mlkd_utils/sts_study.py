@@ -20,7 +20,7 @@ from mlkd_utils.distill import distill
 from mlkd_utils.english_baseline import NAME as ENGLISH_BASELINE
 from mlkd_utils.english_baseline import train_english_baseline
 from mlkd_utils.evaluation import STSB_MT_LANGUAGES, pair_scores, paired_bootstrap_difference, spearman_x100
-from mlkd_utils.experiments import LazyModel, evaluate_model, train_and_evaluate
+from mlkd_utils.experiments import LazyModel, evaluate_model, evaluate_run, train_and_evaluate
 from mlkd_utils.io import atomic_write_text, stable_hash
 from mlkd_utils.models import load_sentence_model, model_fingerprint
 from mlkd_utils.paths import data_root, runs_dir
@@ -79,31 +79,10 @@ def run_stsb_mt(profile: Profile, chapter: str = CHAPTER) -> None:
     evaluate_model(teacher, "teacher", profile, chapter, ("stsb_mt",), cache_dir=teacher_folder(profile))
     plan = planned_runs(profile, chapter)
     first_seed = plan[0][1] if plan else profile.seeds[0]
-    base = train_english_baseline(profile, first_seed)
-    evaluate_model(
-        LazyModel(base.load_model),
-        ENGLISH_BASELINE,
-        profile,
-        chapter,
-        ("stsb_mt",),
-        seed=first_seed,
-        run_id=base.run_dir.name,
-        cache_dir=base.run_dir,
-    )
+    evaluate_run(train_english_baseline(profile, first_seed), profile, chapter, ("stsb_mt",))
     for name in profile.chapter(chapter).get("students", []):
-        result = distill(profile, name, first_seed)
         langs = ["en", *[lang for lang in profile.student_config(name).languages if lang in STSB_MT_LANGUAGES]]
-        evaluate_model(
-            LazyModel(result.load_model),
-            name,
-            profile,
-            chapter,
-            ("stsb_mt",),
-            seed=first_seed,
-            run_id=result.run_dir.name,
-            cache_dir=result.run_dir,
-            stsb_languages=langs,
-        )
+        evaluate_run(distill(profile, name, first_seed), profile, chapter, ("stsb_mt",), stsb_languages=langs)
 
 
 def paired_pairs(profile: Profile, name: str, seed: int) -> dict[str, pd.DataFrame]:
@@ -162,17 +141,7 @@ def _teacher(profile: Profile, chapter: str) -> dict:
 
 def _english_baseline(profile: Profile, chapter: str, seed: int) -> dict:
     result = train_english_baseline(profile, seed)
-    model = LazyModel(result.load_model)
-    evaluate_model(
-        model,
-        ENGLISH_BASELINE,
-        profile,
-        chapter,
-        ("sts17",),
-        seed=seed,
-        run_id=result.run_dir.name,
-        cache_dir=result.run_dir,
-    )
+    evaluate_run(result, profile, chapter, ("sts17",))
     record_run(profile.name, result.run_dir.name, {"chapter": chapter, "seed": seed, "training": result.info})
     return {"model": ENGLISH_BASELINE, "seed": seed, "run_id": result.run_dir.name}
 
