@@ -60,7 +60,7 @@ def knn_search(
                 f"{idx.nlist} cells): raise nprobe or use the flat index"
             )
         sims.append(s)
-        ids.append(np.where(i >= 0, i + lo, -1))
+        ids.append(i + lo)
     if shards == 1:
         return sims[0], ids[0]
     s, i = np.concatenate(sims, axis=1), np.concatenate(ids, axis=1)
