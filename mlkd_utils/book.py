@@ -47,15 +47,20 @@ def stage_sources(stage: Path) -> None:
 
 
 def execute(
-    profile: str, stage: Path, only: list[str] | None = None, overrides: dict | None = None
+    profile: str,
+    stage: Path,
+    only: list[str] | None = None,
+    overrides: dict | None = None,
+    root: Path = REPO_ROOT,
 ) -> dict[str, float]:
-    """Run each chapter with papermill; returns the wall time of each in seconds."""
+    """Run each chapter of ``root/notebooks`` with papermill; returns the wall time of each in seconds.
+    A chapter that raises stops here with papermill's error, which shows the failing cell and traceback."""
     import papermill as pm
 
     out_dir = stage / "book" / "chapters"
     out_dir.mkdir(parents=True, exist_ok=True)
     times = {}
-    for nb in notebooks():
+    for nb in notebooks(root):
         if only and not any(nb.stem.startswith(o) for o in only):
             continue
         t0 = time.time()
@@ -64,7 +69,7 @@ def execute(
             str(nb),
             str(out_dir / nb.name),
             parameters={"profile": profile, "overrides": overrides or {}},
-            cwd=str(REPO_ROOT / "notebooks"),
+            cwd=str(root / "notebooks"),
             kernel_name="python3",
             progress_bar=True,
         )

@@ -8,9 +8,11 @@ plus overrides (``{"distill.max_steps": 50}``), so the same code serves all thre
 from __future__ import annotations
 
 import dataclasses
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 import yaml
 
@@ -154,8 +156,47 @@ def _merge_dataclass(base: Any, overrides: dict[str, Any], where: str) -> Any:
     known = {f.name for f in dataclasses.fields(base)}
     unknown = set(overrides) - known
     if unknown:
-        raise ConfigError(f"{where}: unknown keys {sorted(unknown)}; known: {sorted(known)}")
-    return dataclasses.replace(base, **overrides)
+        raise ConfigError(f"{where}: unknown keys {sorted(map(str, unknown))}; known: {sorted(known)}")
+    merged = dataclasses.replace(base, **overrides)
+    _check_types(merged, where)
+    return merged
+
+
+def _matches(value: Any, tp: Any) -> bool:
+    """Whether ``value`` fits the field annotation ``tp`` (the few shapes profiles use)."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if tp is Any:
+        return True
+    if origin in (Union, types.UnionType):
+        return any(_matches(value, a) for a in args)
+    if tp is type(None):
+        return value is None
+    if tp is bool:
+        return isinstance(value, bool)
+    if tp is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if tp is float:  # YAML reads "1e-3" as a string and "2" as an int: accept ints only
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if origin in (list, tuple):
+        return isinstance(value, (list, tuple)) and all(_matches(v, args[0]) for v in value)
+    if origin is dict:
+        return isinstance(value, dict) and all(_matches(k, args[0]) and _matches(v, args[1]) for k, v in value.items())
+    return isinstance(value, tp)
+
+
+def _check_types(obj: Any, where: str) -> None:
+    """A wrong type in a profile or a papermill parameter fails here, naming the key, instead of deep
+    inside a training run (``max_steps: "100"``, ``learning_rate: 1e-3`` read by YAML as a string)."""
+    hints = typing.get_type_hints(type(obj))
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        if dataclasses.is_dataclass(value):
+            continue
+        if not _matches(value, hints[f.name]):
+            tp = hints[f.name]
+            shown = tp.__name__ if isinstance(tp, type) and not typing.get_args(tp) else str(tp).replace("typing.", "")
+            key = f"{where} {f.name}" if where.endswith(":") else f"{where}.{f.name}"
+            raise ConfigError(f"{key}: expected {shown}, got {value!r} ({type(value).__name__})")
 
 
 def available_profiles() -> list[str]:
@@ -164,6 +205,13 @@ def available_profiles() -> list[str]:
 
 def load_profile(name: str, overrides: dict[str, Any] | None = None) -> Profile:
     """Read ``profiles/<name>.yaml`` and apply dotted overrides such as ``distill.max_steps``."""
+    if not isinstance(name, str):
+        raise ConfigError(f"profile must be a name such as 'quick', got {name!r}")
+    if overrides is not None and not isinstance(overrides, dict):
+        raise ConfigError(f"overrides must be a mapping of dotted keys to values, got {overrides!r}")
+    bad_keys = [k for k in (overrides or {}) if not isinstance(k, str) or not k or "" in k.split(".")]
+    if bad_keys:
+        raise ConfigError(f"override keys must be dotted names such as 'distill.max_steps', got {bad_keys}")
     path = PROFILE_DIR / f"{name}.yaml"
     if not path.is_file():
         raise ConfigError(f"unknown profile {name!r}; available: {available_profiles()}")
@@ -175,6 +223,9 @@ def load_profile(name: str, overrides: dict[str, Any] | None = None) -> Profile:
         raise ConfigError(f"{path}: expected a mapping at the top level")
     for key, value in (overrides or {}).items():
         _set_dotted(raw, key, value)
+    for section in ("distill", "english_baseline", "bucc_style", "students", "chapters"):
+        if not isinstance(raw.get(section) or {}, dict):
+            raise ConfigError(f"{path}: {section} must be a mapping, got {raw[section]!r}")
     distill_raw = raw.pop("distill", {}) or {}
     english_raw = raw.pop("english_baseline", {}) or {}
     bucc_raw = {k: tuple(v) if isinstance(v, list) else v for k, v in (raw.pop("bucc_style", {}) or {}).items()}
@@ -184,6 +235,7 @@ def load_profile(name: str, overrides: dict[str, Any] | None = None) -> Profile:
         bucc_style = _merge_dataclass(BuccStyleConfig(), bucc_raw, f"{path}: bucc_style")
         english = _merge_dataclass(EnglishBaselineConfig(), english_raw, f"{path}: english_baseline")
         profile = Profile(**{**raw, "distill": distill, "bucc_style": bucc_style, "english_baseline": english})
+        _check_types(profile, f"{path}:")
     except TypeError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
     for student in profile.students:
@@ -218,3 +270,8 @@ def _validate(profile: Profile, path: Path) -> None:
     for where, cfg in configs.items():
         if cfg.target_mode not in modes:
             raise ConfigError(f"{path}: {where}.target_mode {cfg.target_mode!r} not in {sorted(modes)}")
+        for key in ("max_steps", "batch_size", "pairs_per_language", "learning_rate", "max_seq_length", "eval_steps"):
+            if getattr(cfg, key) <= 0:
+                raise ConfigError(f"{path}: {where}.{key} must be positive, got {getattr(cfg, key)!r}")
+    if not profile.seeds:
+        raise ConfigError(f"{path}: seeds must name at least one seed")

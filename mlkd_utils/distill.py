@@ -41,6 +41,9 @@ from mlkd_utils.sampler import LengthGroupedBatchSampler
 from mlkd_utils.teacher_cache import TeacherCache, make_targets
 
 log = logging.getLogger(__name__)
+#: Free disk a run needs: a MiniLM checkpoint with its optimizer state is about 0.3 GB, two are kept
+#: plus the final model (a base-size hub student needs far more; the check is a floor, not a promise).
+MIN_FREE_BYTES = 1 << 30
 
 
 @dataclasses.dataclass
@@ -126,7 +129,7 @@ def distill(
         log.info("reusing finished run %s", run_dir)
         return DistillResult(name, run_dir, run_dir / "model", _read_log(run_dir), info)
 
-    check_writable(run_dir)
+    check_writable(run_dir, MIN_FREE_BYTES)
     if force:  # scores of the previous model must not be served for the new one
         shutil.rmtree(run_dir / "eval", ignore_errors=True)
     atomic_write_json(run_dir / "config.json", key)

@@ -60,8 +60,11 @@ def atomic_save_npy(path: str | Path, array: np.ndarray) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def check_writable(directory: str | Path) -> Path:
-    """Fail before hours of training if the output folder cannot be written."""
+def check_writable(directory: str | Path, min_free_bytes: int = 0) -> Path:
+    """Fail before hours of training if the output folder cannot be written or its disk is (nearly)
+    full: a run that dies at its first checkpoint wastes the time spent before it."""
+    import shutil
+
     from mlkd_utils.errors import MLKDError
 
     directory = Path(directory)
@@ -70,8 +73,14 @@ def check_writable(directory: str | Path) -> Path:
         probe = directory / ".write-probe"
         probe.write_bytes(b"ok")
         probe.unlink()
+        free = shutil.disk_usage(directory).free
     except OSError as exc:
         raise MLKDError(f"output directory {directory} is not writable: {exc}") from exc
+    if free < min_free_bytes:
+        raise MLKDError(
+            f"output directory {directory} has {free / 2**20:.0f} MiB free, this run needs about "
+            f"{min_free_bytes / 2**20:.0f} MiB (checkpoints and caches): free space or set MLKD_RUNS_DIR"
+        )
     return directory
 
 
