@@ -97,6 +97,17 @@ class DistillConfig:
     dev_sts_subsets: list[str] = field(default_factory=lambda: ["en-en", "en-de", "es-es"])
     #: Drop every training pair with a sentence of the mining benchmark (``Profile.bucc_style``).
     exclude_benchmarks: bool = True
+    #: The student's vocabulary (``mlkd_utils.vocabulary``): the teacher's, or extended with the
+    #: tokens of a WordPiece of ``new_vocab_size`` trained on the corpus's non-English side, new rows
+    #: initialised from their old pieces ("extended") or at random ("extended-random").
+    vocabulary: str = "teacher"
+    new_vocab_size: int = 4000
+
+
+#: DistillConfig fields added after results were published: left out of a run's key while they
+#: hold these values, so the runs trained before they existed keep their folders (and caches).
+ADDED_LATER = {"vocabulary": "teacher", "new_vocab_size": 4000}
+VOCABULARIES = ("teacher", "extended", "extended-random")
 
 
 @dataclass
@@ -270,6 +281,8 @@ def _validate(profile: Profile, path: Path) -> None:
     for where, cfg in configs.items():
         if cfg.target_mode not in modes:
             raise ConfigError(f"{path}: {where}.target_mode {cfg.target_mode!r} not in {sorted(modes)}")
+        if cfg.vocabulary not in VOCABULARIES:
+            raise ConfigError(f"{path}: {where}.vocabulary {cfg.vocabulary!r} not in {list(VOCABULARIES)}")
         for key in ("max_steps", "batch_size", "pairs_per_language", "learning_rate", "max_seq_length", "eval_steps"):
             if getattr(cfg, key) <= 0:
                 raise ConfigError(f"{path}: {where}.{key} must be positive, got {getattr(cfg, key)!r}")

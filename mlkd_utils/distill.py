@@ -29,7 +29,7 @@ from sentence_transformers.losses import MSELoss
 from sentence_transformers.sampler import BatchSamplers
 from transformers import TrainerCallback, set_seed
 
-from mlkd_utils.config import DistillConfig, Profile
+from mlkd_utils.config import ADDED_LATER, DistillConfig, Profile
 from mlkd_utils.corpus import benchmark_holdout, build_corpus
 from mlkd_utils.data.sts import load_sts17
 from mlkd_utils.encode import resolve_bf16
@@ -39,6 +39,7 @@ from mlkd_utils.paths import runs_dir
 from mlkd_utils.provenance import provenance
 from mlkd_utils.sampler import LengthGroupedBatchSampler
 from mlkd_utils.teacher_cache import TeacherCache, make_targets
+from mlkd_utils.vocabulary import extend_vocabulary
 
 log = logging.getLogger(__name__)
 #: Free disk a run needs: a MiniLM checkpoint with its optimizer state is about 0.3 GB, two are kept
@@ -65,7 +66,7 @@ def run_key(profile: Profile, cfg: DistillConfig, seed: int) -> dict:
         "teacher_fp": model_fingerprint(profile.teacher),
         "student_init": profile.student_init,
         "seed": seed,
-        "distill": dataclasses.asdict(cfg),
+        "distill": {k: v for k, v in dataclasses.asdict(cfg).items() if not (k in ADDED_LATER and v == ADDED_LATER[k])},
         "holdout": dataclasses.asdict(profile.bucc_style) if cfg.exclude_benchmarks else None,
     }
 
@@ -108,6 +109,23 @@ def _dev_evaluator(cfg: DistillConfig, corpus) -> SequentialEvaluator:
     return SequentialEvaluator(evaluators)
 
 
+def _run_dir(profile: Profile, name: str, seed: int, cfg: DistillConfig, output_root: Path | None) -> tuple[dict, Path]:
+    # JSON round trip: the key as it is stored in done.json (tuples become lists), same hash.
+    key = json.loads(json.dumps(run_key(profile, cfg, seed), default=str))
+    return key, (output_root or runs_dir(profile.name)) / f"{name}-s{seed}-{stable_hash(key)}"
+
+
+def finished_run(
+    profile: Profile, name: str, seed: int, cfg: DistillConfig | None = None, output_root: Path | None = None
+) -> DistillResult | None:
+    """The finished run of this config and seed, or None: to list what exists without training."""
+    _, run_dir = _run_dir(profile, name, seed, cfg or profile.student_config(name), output_root)
+    done = run_dir / "done.json"
+    if not done.is_file():
+        return None
+    return DistillResult(name, run_dir, run_dir / "model", _read_log(run_dir), json.loads(done.read_text()))
+
+
 def distill(
     profile: Profile,
     name: str,
@@ -120,14 +138,11 @@ def distill(
     """Train (or load the finished run of) the named student of ``profile``."""
     cfg = cfg or profile.student_config(name)
     seed = profile.seeds[0] if seed is None else seed
-    # JSON round trip: the key as it is stored in done.json (tuples become lists), same hash.
-    key = json.loads(json.dumps(run_key(profile, cfg, seed), default=str))
-    run_dir = (output_root or runs_dir(profile.name)) / f"{name}-s{seed}-{stable_hash(key)}"
+    key, run_dir = _run_dir(profile, name, seed, cfg, output_root)
     done = run_dir / "done.json"
     if done.is_file() and not force:
-        info = json.loads(done.read_text())
         log.info("reusing finished run %s", run_dir)
-        return DistillResult(name, run_dir, run_dir / "model", _read_log(run_dir), info)
+        return finished_run(profile, name, seed, cfg, output_root)
 
     check_writable(run_dir, MIN_FREE_BYTES)
     if force:  # scores of the previous model must not be served for the new one
@@ -152,6 +167,10 @@ def distill(
     dev_ds = Dataset.from_dict({"english": corpus.dev_en, "non_english": corpus.dev_xx, "label": list(dev_targets)})
 
     student = build_student(profile.student_init, teacher, cfg.target_mode, cfg.max_seq_length)
+    # Before the trainer exists: a resumed checkpoint must find the extended embedding matrix.
+    vocab = extend_vocabulary(
+        student, sorted(set(corpus.train_xx)), cfg.vocabulary, cfg.new_vocab_size, seed, run_dir / "new_tokens.json"
+    )
     args = SentenceTransformerTrainingArguments(
         output_dir=str(run_dir / "checkpoints"),
         max_steps=cfg.max_steps,
@@ -207,6 +226,8 @@ def distill(
         "run_key": key,
         "train_pairs": len(corpus.train_en),
         "dev_pairs": len(corpus.dev_en),
+        "vocabulary_added": vocab.added,
+        "vocabulary_no_pieces": vocab.no_pieces,
         "teacher_seconds": teacher_seconds,
         "teacher_cache_hit": cache.hits > 0 and cache.misses == 0,
         "train_seconds": train_seconds,

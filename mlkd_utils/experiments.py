@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 from sentence_transformers import SentenceTransformer
 
-from mlkd_utils.config import Profile
+from mlkd_utils.config import DistillConfig, Profile
 from mlkd_utils.distill import DistillResult, distill
 from mlkd_utils.evaluation import STSB_MT_LANGUAGES, evaluate_sts17, evaluate_stsb_mt, evaluate_tatoeba
 from mlkd_utils.io import read_checked, stable_hash, write_checked
@@ -138,11 +138,13 @@ def train_and_evaluate(
     seed: int | None = None,
     tasks: tuple[str, ...] = TASKS,
     tatoeba_languages: list[str] | None = None,
+    cfg: DistillConfig | None = None,
 ) -> tuple[DistillResult, dict[str, pd.DataFrame]]:
     """Distil the named student (or reuse the finished run), evaluate it (or reuse the scores kept in
-    its run folder), record provenance. ``tatoeba_languages`` defaults to the profile's."""
+    its run folder), record provenance. ``tatoeba_languages`` defaults to the profile's; ``cfg``
+    to the profile's config of student ``name``."""
     seed = profile.seeds[0] if seed is None else seed
-    result = distill(profile, name, seed)
+    result = distill(profile, name, seed, cfg=cfg)
     run_id = result.run_dir.name
     t0 = time.time()
     scores = evaluate_run(result, profile, chapter, tasks, name, tatoeba_languages=tatoeba_languages)

@@ -184,3 +184,45 @@ def tatoeba_all_languages(df: pd.DataFrame, seen: dict[str, set[str]], metric: s
     ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
     return fig
+
+
+def learning_curves(curve: pd.DataFrame, x: str, title: str) -> plt.Figure:
+    """Own-pair STS17 and Tatoeba accuracy against ``x`` (``pairs`` or ``steps``), one panel per
+    language and metric, one line per series, mean over seeds with their standard deviation."""
+    langs = list(dict.fromkeys(curve.lang))
+    metrics = ["own-pair STS17", "tatoeba"]
+    fig, axes = plt.subplots(len(metrics), len(langs), figsize=(4.6 * len(langs), 6.4), squeeze=False)
+    for j, lang in enumerate(langs):
+        for i, metric in enumerate(metrics):
+            ax = axes[i][j]
+            d = curve[curve.lang == lang].dropna(subset=[metric])
+            sns.lineplot(
+                data=d, x=x, y=metric, hue="series", style="series", markers=True, dashes=False,
+                errorbar="sd", err_style="bars", ax=ax,
+            )  # fmt: skip
+            ax.set_xscale("log")
+            ax.set_title(f"EN-{lang.upper()}: {metric}")
+            ax.set_xlabel("training pairs (distinct)" if x == "pairs" else "training steps")
+            ax.set_ylabel("Spearman x100" if "STS" in metric else "accuracy (%)")
+            if ax.get_legend() is not None and (i, j) != (0, 0):
+                ax.get_legend().remove()
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def corpus_scatter(tables: dict[str, pd.DataFrame], x: str, title: str) -> plt.Figure:
+    """Each training source as a point: ``x`` (e.g. size) against its own-pair STS17 score."""
+    fig, axes = plt.subplots(1, len(tables), figsize=(5.2 * len(tables), 3.8), squeeze=False)
+    for ax, (lang, t) in zip(axes[0], tables.items()):
+        y = next(c for c in t.columns if c.startswith("STS17") and c != "STS17 en-en" and c != "STS17 ar-ar")
+        ax.scatter(t[x], t[y])
+        for name, r in t.iterrows():
+            ax.annotate(name, (r[x], r[y]), fontsize=7, xytext=(3, 3), textcoords="offset points")
+        ax.set_xscale("log")
+        ax.set_xlabel(x)
+        ax.set_ylabel(f"{y} (Spearman x100)")
+        ax.set_title(f"EN-{lang.upper()}")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig

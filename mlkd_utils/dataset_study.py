@@ -1,0 +1,350 @@
+"""The runs behind chapter 5: which corpus, how many pairs, which vocabulary, which target scale.
+
+Every run is a distilled student built from the profile's ``distill`` defaults, the chapter's
+``base`` settings and one change (a source, a number of pairs, a vocabulary, a target mode), so a
+difference between two rows has one cause. The plan is data (``chapters.05_dataset_ablations``);
+runs and scores are cached by config hash, so the notebook re-renders in seconds, and a background
+job (``python -m mlkd_utils.dataset_study --profile cpu --worker 0 --workers 2``) and the notebook
+call the same functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from mlkd_utils.config import TATOEBA_CODES, VOCABULARIES, DistillConfig, Profile, _merge_dataclass, load_profile
+from mlkd_utils.corpus import sources_for
+from mlkd_utils.data.parallel import load_parallel
+from mlkd_utils.data.sts import CROSSLINGUAL
+from mlkd_utils.data.tatoeba import load_tatoeba
+from mlkd_utils.distill import finished_run
+from mlkd_utils.experiments import train_and_evaluate
+from mlkd_utils.paths import runs_dir
+
+log = logging.getLogger(__name__)
+
+CHAPTER = "05_dataset_ablations"
+#: Every model of this chapter is named ``ablation-...``: other chapters leave them out of their tables.
+PREFIX = "ablation-"
+STUDIES = ("corpus", "pairs", "fixed-steps", "targets", "vocabulary")
+
+#: What each staged source is (for the corpus table; see the data root's README for provenance).
+SOURCE_DOMAINS = {
+    "wmt_newstest": "news (WMT test sets)",
+    "tatoeba_challenge": "short everyday sentences (Tatoeba)",
+    "xnli_devtest": "NLI premises/hypotheses, human-translated",
+    "multi30k": "image captions",
+    "opennmt_wmt_sample": "news/web (WMT training sample)",
+    "iwslt17_ted_devtest": "TED talk transcripts",
+    "ntrex128": "news, translated from English",
+    "flores101_devtest": "Wikipedia-style prose",
+    "muse_dict": "bilingual dictionary (single words)",
+    "unpc_devtest": "UN parliamentary documents",
+    "tico19_test": "COVID-19 health texts",
+    "all": "all of the above, balanced",
+}
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    study: str
+    name: str
+    seed: int
+    languages: tuple[str, ...]
+    overrides: dict[str, Any] = field(default_factory=dict, hash=False)
+    #: Descriptors for the tables: the source, the pairs per language, the steps.
+    source: str = ""
+    pairs: int = 0
+    steps: int = 0
+
+
+def settings(profile: Profile) -> dict[str, Any]:
+    return profile.chapter(CHAPTER)
+
+
+def _steps_for_one_epoch(pairs: int, batch_size: int) -> int:
+    return max(1, pairs // batch_size)  # the trainer drops the last partial batch
+
+
+def plan(profile: Profile, studies: tuple[str, ...] = STUDIES) -> list[PlannedRun]:
+    """All runs, in training order: one seed of everything before further seeds, so an interrupted
+    session still has every table."""
+    spec = settings(profile)
+    if not spec:
+        return []
+    base = dict(spec.get("base", {}))
+    seeds = list(spec.get("seeds", profile.seeds))
+    first = seeds[0]
+    batch = base.get("batch_size", profile.distill.batch_size)
+    steps = base.get("max_steps", profile.distill.max_steps)
+    pairs = base.get("pairs_per_language", profile.distill.pairs_per_language)
+    out: list[PlannedRun] = []
+    if "corpus" in studies:
+        for lang, sources in spec.get("corpora", {}).items():
+            for source in [*sources, "all"]:
+                corpora = list(sources) if source == "all" else [source]
+                out.append(
+                    PlannedRun(
+                        "corpus", f"{PREFIX}corpus-en-{lang}-{source}", first, (lang,),
+                        {**base, "languages": [lang], "corpora": corpora}, source, pairs, steps,
+                    )
+                )  # fmt: skip
+    curve = spec.get("curve", {})
+
+    def curve_runs(seed: int) -> list[PlannedRun]:
+        runs = []
+        for lang in curve.get("languages", []):
+            for n in curve.get("pairs", []):
+                k = _steps_for_one_epoch(n, batch)
+                over = {**base, "languages": [lang], "pairs_per_language": n, "max_steps": k, "eval_steps": k}
+                runs.append(PlannedRun("pairs", f"{PREFIX}pairs-en-{lang}-{n}", seed, (lang,), over, "", n, k))
+        return runs
+
+    if "pairs" in studies:
+        out += curve_runs(first)
+    if "targets" in studies and spec.get("targets"):
+        t = spec["targets"]
+        lang = t["language"]
+        for mode in t.get("modes", ["normalized", "scaled", "raw"]):
+            over = {**base, "languages": [lang], "target_mode": mode}
+            if mode == "scaled":
+                over["target_scale"] = float(t["scale"])
+            name = f"{PREFIX}target-{mode}-en-{lang}"
+            out.append(PlannedRun("targets", name, first, (lang,), over, "", pairs, steps))
+    if "vocabulary" in studies and spec.get("vocabulary"):
+        v = spec["vocabulary"]
+        langs = tuple(v["languages"])
+        v_steps = v.get("max_steps", steps)
+        for variant in v.get("variants", list(VOCABULARIES)):
+            over = {
+                **base,
+                "languages": list(langs),
+                "pairs_per_language": v["pairs_per_language"],
+                "max_steps": v_steps,
+                "vocabulary": variant,
+                "new_vocab_size": v.get("new_vocab_size", 4000),
+            }
+            name = f"{PREFIX}vocab-{variant}-{len(langs)}lang"
+            out.append(PlannedRun("vocabulary", name, first, langs, over, "", v["pairs_per_language"], v_steps))
+    if "fixed-steps" in studies and curve.get("fixed_steps"):
+        k = int(curve["fixed_steps"])
+        for lang in curve.get("languages", []):
+            for n in curve.get("pairs", []):
+                if _steps_for_one_epoch(n, batch) >= k:
+                    continue  # one epoch already takes at least k steps: it is its own point
+                over = {**base, "languages": [lang], "pairs_per_language": n, "max_steps": k, "eval_steps": k}
+                name = f"{PREFIX}pairs-en-{lang}-{n}-steps{k}"
+                out.append(PlannedRun("fixed-steps", name, first, (lang,), over, "", n, k))
+    if "pairs" in studies:
+        for seed in seeds[1:]:
+            out += curve_runs(seed)
+    return out
+
+
+def config_for(profile: Profile, run: PlannedRun) -> DistillConfig:
+    return _merge_dataclass(profile.distill, run.overrides, f"chapters.{CHAPTER}: {run.name}")
+
+
+def validate_plan(profile: Profile, runs: list[PlannedRun]) -> None:
+    """Every run's config is valid and every source exists, before the first hour of training."""
+    for run in runs:
+        cfg = config_for(profile, run)
+        for lang in cfg.languages:
+            missing = sorted(set(cfg.corpora) - set(sources_for(cfg, lang)))
+            if run.study == "corpus" and missing:
+                from mlkd_utils.errors import ConfigError
+
+                raise ConfigError(f"chapters.{CHAPTER}.corpora.{lang}: no en-{lang} data for {missing}")
+
+
+def run_study(profile: Profile, studies: tuple[str, ...] = STUDIES, worker: int = 0, workers: int = 1) -> pd.DataFrame:
+    """Train what is missing and evaluate what is not cached (a ``worker`` of ``workers`` takes every
+    ``workers``-th run); one row per planned run with its run id and training cost."""
+    runs = plan(profile, studies)
+    validate_plan(profile, runs)
+    mine = runs[worker::workers]
+    for run in tqdm(mine, desc=f"chapter 5 runs (worker {worker + 1}/{workers})"):
+        cfg = config_for(profile, run)
+        train_and_evaluate(profile, run.name, CHAPTER, run.seed, tatoeba_languages=list(run.languages), cfg=cfg)
+    return runs_frame(profile, runs)
+
+
+def runs_frame(profile: Profile, runs: list[PlannedRun]) -> pd.DataFrame:
+    """One row per planned run: what it is, its run id and training seconds (finished runs only;
+    the others are listed with ``done`` False, never silently left out)."""
+    rows = []
+    for run in runs:
+        cfg = config_for(profile, run)
+        row = {
+            "study": run.study,
+            "model": run.name,
+            "seed": run.seed,
+            "languages": " ".join(run.languages),
+            "source": run.source,
+            "pairs": run.pairs,
+            "steps": run.steps,
+            "done": False,
+        }
+        result = finished_run(profile, run.name, run.seed, cfg)
+        if result is not None:
+            row.update(
+                done=True,
+                run_id=result.run_dir.name,
+                train_seconds=round(result.info.get("train_seconds", math.nan), 1),
+                vocabulary_added=result.info.get("vocabulary_added", 0),
+            )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def own_pair(lang: str) -> str:
+    """The cross-lingual STS17 file of ``lang`` (``en-de``, ``ar-en``...), or "" when there is none."""
+    return next((s for s in CROSSLINGUAL if lang in s.split("-")), "")
+
+
+def _scores(metrics: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
+    """Per finished run and seed: every STS17 file and the Tatoeba accuracy of each own language, wide."""
+    d = metrics[(metrics.chapter == CHAPTER) & metrics.model.isin(runs.model)]
+    sts = d[(d.task == "sts17") & (d.metric == "spearman")].pivot_table(
+        index=["model", "seed"], columns="subset", values="value"
+    )
+    tat = d[(d.task == "tatoeba") & (d.metric == "accuracy")].pivot_table(
+        index=["model", "seed"], columns="subset", values="value"
+    )
+    tat.columns = [f"tatoeba {c}" for c in tat.columns]
+    return sts.join(tat, how="outer").reset_index()
+
+
+def tatoeba_overlap(source: str, lang: str, max_chars: int) -> float:
+    """Share (%) of the Tatoeba test pairs whose non-English sentence is in the training source:
+    a source that contains the test set would score on Tatoeba by memory, not by alignment."""
+    test = set(load_tatoeba(lang).source)
+    train = {t.strip() for t in load_parallel(source, lang, max_chars).other}
+    return 100 * len({t.strip() for t in test} & train) / max(1, len(test))
+
+
+def corpus_table(profile: Profile, metrics: pd.DataFrame, runs: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The paper's Table 4 for one language: each source (and all together) with its size, domain,
+    overlap with the Tatoeba test set, STS17 on its own pair (and AR-AR for Arabic), Tatoeba."""
+    rows = runs[(runs.study == "corpus") & (runs.languages == lang) & runs.done]
+    scores = _scores(metrics, rows).set_index("model")
+    pair, code = own_pair(lang), TATOEBA_CODES[lang]
+    out = []
+    for r in rows.itertuples():
+        comp = pd.read_csv(runs_dir(profile.name) / r.run_id / "composition.csv")
+        sc = scores.loc[r.model] if r.model in scores.index else pd.Series(dtype=float)
+        cfg = config_for(profile, next(p for p in plan(profile, ("corpus",)) if p.name == r.model))
+        out.append(
+            {
+                "source": r.source,
+                "domain": SOURCE_DOMAINS.get(r.source, ""),
+                "pairs available": int(comp.available.sum()),
+                "tatoeba test overlap %": round(
+                    max(tatoeba_overlap(s, lang, cfg.max_sentence_chars) for s in cfg.corpora), 1
+                ),
+                f"STS17 {pair}": sc.get(pair),
+                **({"STS17 ar-ar": sc.get("ar-ar")} if lang == "ar" else {}),
+                "STS17 en-en": sc.get("en-en"),
+                f"tatoeba {code}": sc.get(f"tatoeba {code}"),
+            }
+        )
+    return pd.DataFrame(out).set_index("source").round(1)
+
+
+def curve_frame(metrics: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
+    """Learning-curve points, one per (language, pairs, steps, seed): own-pair STS17 and Tatoeba,
+    with the series: one epoch over the pairs, or the pairs repeated to a fixed number of steps."""
+    rows = runs[runs.study.isin(["pairs", "fixed-steps"]) & runs.done]
+    scores = _scores(metrics, rows)
+    out = rows.merge(scores, on=["model", "seed"], how="left")
+    out["series"] = out.study.map({"pairs": "one epoch", "fixed-steps": "repeated to fixed steps"})
+    out["own-pair STS17"] = [r.get(own_pair(r["languages"])) for _, r in out.iterrows()]
+    out["tatoeba"] = [r.get(f"tatoeba {TATOEBA_CODES[r['languages']]}") for _, r in out.iterrows()]
+    return out[["languages", "series", "pairs", "steps", "seed", "own-pair STS17", "tatoeba"]].rename(
+        columns={"languages": "lang"}
+    )
+
+
+def curve_table(curve: pd.DataFrame) -> pd.DataFrame:
+    """Mean and sd over seeds of each learning-curve point."""
+    g = curve.groupby(["lang", "series", "pairs", "steps"])
+    out = g[["own-pair STS17", "tatoeba"]].agg(["mean", "std"]).round(1)
+    out[("seeds", "")] = g.size()
+    return out
+
+
+def study_table(metrics: pd.DataFrame, runs: pd.DataFrame, study: str, columns: list[str]) -> pd.DataFrame:
+    """One row per model of a study (mean over its seeds), the given score columns."""
+    rows = runs[(runs.study == study) & runs.done]
+    scores = _scores(metrics, rows)
+    keep = [c for c in columns if c in scores.columns]
+    return scores.groupby("model", sort=False)[keep].mean().reindex(rows.model.unique()).round(1)
+
+
+def curse_table(metrics: pd.DataFrame, entries: dict[str, tuple[str, int, int]]) -> pd.DataFrame:
+    """Bilingual against multilingual students, whichever chapter trained them: ``entries`` maps a
+    model to (pairs per language, steps); mean over seeds of EN-DE, AR-EN, AR-AR and Tatoeba."""
+    d = metrics[metrics.model.isin(entries)]
+    d = d.sort_values("chapter", kind="stable").drop_duplicates(["model", "task", "subset", "metric", "seed"])
+    rows = []
+    for model, (pairs, steps) in entries.items():
+        m = d[d.model == model]
+        if m.empty:
+            continue
+        sts = m[(m.task == "sts17") & (m.metric == "spearman")].groupby("subset").value.mean()
+        tat = m[(m.task == "tatoeba") & (m.metric == "accuracy")].groupby("subset").value.mean()
+        rows.append(
+            {
+                "model": model,
+                "pairs per language": pairs,
+                "steps": steps,
+                "seeds": m.seed.nunique(),
+                **{f"STS17 {k}": sts.get(k) for k in ("en-de", "ar-en", "ar-ar", "en-en")},
+                **{f"tatoeba {k}": tat.get(k) for k in ("deu", "ara")},
+            }
+        )
+    return pd.DataFrame(rows).set_index("model").round(1)
+
+
+def vocabulary_coverage(profile: Profile, runs: pd.DataFrame, max_sentences: int | None = 1000) -> pd.DataFrame:
+    """Tokens per sentence and [UNK] rate on the Tatoeba test sentences, with the teacher's
+    vocabulary and with the extended one the vocabulary runs saved."""
+    from transformers import AutoTokenizer
+
+    from mlkd_utils.evaluation.tokenizer import tatoeba_texts
+    from mlkd_utils.vocabulary import coverage_table
+
+    rows = runs[(runs.study == "vocabulary") & runs.done]
+    tokenizers = {}
+    for r in rows.itertuples():
+        variant = r.model.removeprefix(f"{PREFIX}vocab-").rsplit("-", 1)[0]
+        if variant in ("teacher", "extended"):  # extended-random shares the extended tokenizer
+            tokenizers[variant] = AutoTokenizer.from_pretrained(str(runs_dir(profile.name) / r.run_id / "model"))
+    if not tokenizers:
+        return pd.DataFrame()
+    langs = rows.languages.iloc[0].split()
+    return coverage_table(tokenizers, tatoeba_texts(langs, max_sentences))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--profile", default="cpu")
+    parser.add_argument("--studies", nargs="*", default=list(STUDIES), choices=STUDIES)
+    parser.add_argument("--worker", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    frame = run_study(load_profile(args.profile), tuple(args.studies), args.worker, args.workers)
+    print(frame.to_string())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

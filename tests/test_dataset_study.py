@@ -1,0 +1,93 @@
+"""Chapter 5's plan: one change per run, seeds ordered for interrupted sessions, configs valid."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+import pytest
+
+from mlkd_utils import dataset_study as ds
+from mlkd_utils.config import ADDED_LATER, load_profile
+from mlkd_utils.distill import run_key
+from mlkd_utils.errors import ConfigError
+
+
+@pytest.mark.parametrize("name", ["quick", "cpu", "paper"])
+def test_plan_names_are_unique_and_every_config_is_valid(name):
+    prof = load_profile(name)
+    runs = ds.plan(prof)
+    assert runs and len({(r.name, r.seed) for r in runs}) == len(runs)
+    assert all(r.name.startswith(ds.PREFIX) for r in runs)
+    for r in runs:
+        cfg = ds.config_for(prof, r)
+        assert cfg.languages == list(r.languages) and cfg.max_steps == r.steps
+
+
+def test_each_run_differs_from_the_base_in_its_one_studied_setting():
+    prof = load_profile("cpu")
+    spec = ds.settings(prof)
+    studied = {
+        "corpus": {"corpora"},
+        "pairs": {"pairs_per_language", "max_steps", "eval_steps"},
+        "fixed-steps": {"pairs_per_language", "max_steps", "eval_steps"},  # steps: the largest epoch
+        "targets": {"target_mode", "target_scale"},
+        "vocabulary": {"pairs_per_language", "max_steps", "vocabulary", "new_vocab_size"},
+    }
+    for r in ds.plan(prof):
+        base = dataclasses.replace(prof.distill, **spec["base"], languages=list(r.languages))
+        cfg = ds.config_for(prof, r)
+        changed = {f.name for f in dataclasses.fields(cfg) if getattr(cfg, f.name) != getattr(base, f.name)}
+        assert changed <= studied[r.study], (r.name, changed)
+
+
+def test_every_study_runs_at_the_first_seed_before_any_later_seed():
+    runs = ds.plan(load_profile("cpu"))
+    seeds = [r.seed for r in runs]
+    first_later = seeds.index(43)
+    assert set(seeds[:first_later]) == {42} and {r.study for r in runs[:first_later]} == set(ds.STUDIES)
+    assert {r.study for r in runs[first_later:]} == {"pairs"}
+
+
+def test_fixed_steps_series_holds_compute_equal_and_skips_sizes_already_that_long():
+    runs = ds.plan(load_profile("cpu"))
+    fixed = [r for r in runs if r.study == "fixed-steps"]
+    assert {r.steps for r in fixed} == {78} and {r.pairs for r in fixed} == {250, 500, 1000}
+    one_epoch = {r.pairs: r.steps for r in runs if r.study == "pairs"}
+    assert one_epoch == {250: 7, 500: 15, 1000: 31, 2500: 78}
+
+
+def test_new_config_fields_leave_old_run_keys_unchanged():
+    prof = load_profile("cpu")
+    cfg = prof.student_config("student-en-de")
+    key = run_key(prof, cfg, 42)["distill"]
+    assert not set(ADDED_LATER) & set(key)  # published runs keep their folders
+    extended = run_key(prof, dataclasses.replace(cfg, vocabulary="extended"), 42)["distill"]
+    assert extended["vocabulary"] == "extended"  # a changed value enters the key
+
+
+def test_a_corpus_without_data_for_the_language_fails_before_training(tiny_root):
+    prof = load_profile("quick", {"chapters.05_dataset_ablations.corpora": {"de": ["wmt_newstest"]}})
+    with pytest.raises(ConfigError, match=r"corpora.de: no en-de data for \['wmt_newstest'\]"):
+        ds.validate_plan(prof, ds.plan(prof, ("corpus",)))
+
+
+def test_curve_table_means_and_spreads_over_seeds():
+    curve = pd.DataFrame(
+        {
+            "lang": ["de"] * 3,
+            "series": ["one epoch"] * 3,
+            "pairs": [250] * 3,
+            "steps": [7] * 3,
+            "seed": [42, 43, 44],
+            "own-pair STS17": [10.0, 20.0, 30.0],
+            "tatoeba": [1.0, 1.0, 1.0],
+        }
+    )
+    row = ds.curve_table(curve).iloc[0]
+    assert row[("own-pair STS17", "mean")] == 20.0 and row[("own-pair STS17", "std")] == 10.0
+    assert row[("seeds", "")] == 3
+
+
+def test_own_pair_names_the_cross_lingual_file():
+    assert ds.own_pair("de") == "en-de" and ds.own_pair("ar") == "ar-en" and ds.own_pair("zh") == ""
