@@ -172,7 +172,15 @@ def run_study(profile: Profile, studies: tuple[str, ...] = STUDIES, worker: int 
     mine = runs[worker::workers]
     for run in tqdm(mine, desc=f"chapter 5 runs (worker {worker + 1}/{workers})"):
         cfg = config_for(profile, run)
-        train_and_evaluate(profile, run.name, CHAPTER, run.seed, tatoeba_languages=list(run.languages), cfg=cfg)
+        train_and_evaluate(
+            profile,
+            run.name,
+            CHAPTER,
+            run.seed,
+            tatoeba_languages=list(run.languages),
+            cfg=cfg,
+            sts17_subsets=settings(profile).get("sts17_subsets"),
+        )
     return runs_frame(profile, runs)
 
 

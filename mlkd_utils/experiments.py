@@ -36,6 +36,7 @@ def evaluate_model(
     tatoeba_languages: list[str] | None = None,
     cache_dir: Path | None = None,
     stsb_languages: list[str] | None = None,
+    sts17_subsets: list[str] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Evaluate on the given tasks and write tidy rows under (chapter, model_id, task, seed).
 
@@ -51,7 +52,8 @@ def evaluate_model(
     stsb_langs = list(STSB_MT_LANGUAGES if stsb_languages is None else stsb_languages)
     settings = {
         "stsb_mt": {"languages": stsb_langs, "max": profile.stsb_max_pairs, "bf16": str(profile.bf16_inference)},
-        "sts17": {"bf16": str(profile.bf16_inference)},
+        # the subsets enter the key only when restricted, so caches of full evaluations stay valid
+        "sts17": {"bf16": str(profile.bf16_inference), **({"subsets": sts17_subsets} if sts17_subsets else {})},
         "tatoeba": {"languages": languages, "max": profile.tatoeba_max_sentences, "bf16": str(profile.bf16_inference)},
     }
     runners = {
@@ -63,7 +65,9 @@ def evaluate_model(
             ("ci_low", "ci_high"),
         ),
         "sts17": (
-            lambda: evaluate_sts17(model, batch_size=profile.encode_batch_size, bf16=profile.bf16_inference),
+            lambda: evaluate_sts17(
+                model, sts17_subsets, batch_size=profile.encode_batch_size, bf16=profile.bf16_inference
+            ),
             ["spearman"],
             ("ci_low", "ci_high"),
         ),
@@ -139,6 +143,7 @@ def train_and_evaluate(
     tasks: tuple[str, ...] = TASKS,
     tatoeba_languages: list[str] | None = None,
     cfg: DistillConfig | None = None,
+    sts17_subsets: list[str] | None = None,
 ) -> tuple[DistillResult, dict[str, pd.DataFrame]]:
     """Distil the named student (or reuse the finished run), evaluate it (or reuse the scores kept in
     its run folder), record provenance. ``tatoeba_languages`` defaults to the profile's; ``cfg``
@@ -147,7 +152,9 @@ def train_and_evaluate(
     result = distill(profile, name, seed, cfg=cfg)
     run_id = result.run_dir.name
     t0 = time.time()
-    scores = evaluate_run(result, profile, chapter, tasks, name, tatoeba_languages=tatoeba_languages)
+    scores = evaluate_run(
+        result, profile, chapter, tasks, name, tatoeba_languages=tatoeba_languages, sts17_subsets=sts17_subsets
+    )
     record_run(
         profile.name,
         run_id,

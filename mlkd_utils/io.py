@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +84,22 @@ def check_writable(directory: str | Path, min_free_bytes: int = 0) -> Path:
             f"{min_free_bytes / 2**20:.0f} MiB (checkpoints and caches): free space or set MLKD_RUNS_DIR"
         )
     return directory
+
+
+@contextlib.contextmanager
+def locked(path: str | Path) -> Iterator[None]:
+    """An exclusive lock on ``<path>.lock`` for a read-modify-write of ``path``: two worker processes
+    (or a worker and a notebook) adding rows to one results file must not drop each other's rows."""
+    import fcntl
+
+    lock = Path(path).with_name(Path(path).name + ".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def write_checked(path: str | Path, data: bytes) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from mlkd_utils.errors import MLKDError
-from mlkd_utils.io import atomic_write_json, atomic_write_text
+from mlkd_utils.io import atomic_write_json, atomic_write_text, locked
 from mlkd_utils.paths import results_dir
 from mlkd_utils.provenance import provenance
 
@@ -99,15 +99,16 @@ def write_metrics(profile: str, rows: pd.DataFrame) -> Path:
     """Replace the rows of the (chapter, model, task, seed) groups in ``rows``, keep everything else."""
     validate(rows, "new rows")
     rows = rows.astype({"seed": "Int64"})
-    old = read_metrics(profile, required=False).astype({"seed": "Int64"})
-    keys = rows[_KEY].drop_duplicates()
-    if len(old):
-        merged = old.merge(keys, on=_KEY, how="left", indicator=True)
-        old = old[(merged["_merge"] == "left_only").to_numpy()]
-    out = pd.concat([old, rows], ignore_index=True) if len(old) else rows.copy()
-    out = out.sort_values(["chapter", "model", "task", "subset", "metric", "seed"], kind="stable")
     path = metrics_path(profile)
-    atomic_write_text(path, out[COLUMNS].to_csv(index=False, float_format="%.4f"))
+    with locked(path):
+        old = read_metrics(profile, required=False).astype({"seed": "Int64"})
+        keys = rows[_KEY].drop_duplicates()
+        if len(old):
+            merged = old.merge(keys, on=_KEY, how="left", indicator=True)
+            old = old[(merged["_merge"] == "left_only").to_numpy()]
+        out = pd.concat([old, rows], ignore_index=True) if len(old) else rows.copy()
+        out = out.sort_values(["chapter", "model", "task", "subset", "metric", "seed"], kind="stable")
+        atomic_write_text(path, out[COLUMNS].to_csv(index=False, float_format="%.4f"))
     return path
 
 
@@ -131,12 +132,13 @@ def prune(profile: str, chapter: str, keep_run_ids: set[str], keep_unseeded: set
     """Remove a chapter's rows that its latest execution did not produce: rows of runs no longer
     planned (another seed list, a changed config) and unseeded rows of models it no longer scores.
     Without this, a stale seed would be averaged into the tables. Returns the rows removed."""
-    df = read_metrics(profile, required=False)
-    if df.empty:
-        return 0
-    mine = df.chapter == chapter
-    has_run = df.run_id.fillna("") != ""
-    stale = mine & ((has_run & ~df.run_id.isin(keep_run_ids)) | (~has_run & ~df.model.isin(keep_unseeded)))
-    if stale.any():
-        atomic_write_text(metrics_path(profile), df[~stale][COLUMNS].to_csv(index=False, float_format="%.4f"))
-    return int(stale.sum())
+    with locked(metrics_path(profile)):
+        df = read_metrics(profile, required=False)
+        if df.empty:
+            return 0
+        mine = df.chapter == chapter
+        has_run = df.run_id.fillna("") != ""
+        stale = mine & ((has_run & ~df.run_id.isin(keep_run_ids)) | (~has_run & ~df.model.isin(keep_unseeded)))
+        if stale.any():
+            atomic_write_text(metrics_path(profile), df[~stale][COLUMNS].to_csv(index=False, float_format="%.4f"))
+        return int(stale.sum())

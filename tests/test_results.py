@@ -86,3 +86,31 @@ def test_prune_removes_only_rows_the_chapter_no_longer_produces():
     assert (
         sorted(zip(df.chapter, df.model)) == [("02", "student")] * 2 + [("03", "student")] * 2 + [("03", "teacher")] * 2
     )
+
+
+def _add_rows(profile: str, model: str) -> None:
+    import pandas as pd
+
+    from mlkd_utils.results import to_rows, write_metrics
+
+    for seed in range(15):
+        frame = pd.DataFrame({"subset": ["en-de"], "spearman": [float(seed)]})
+        write_metrics(profile, to_rows(frame, chapter="05", model=model, task="sts17", metrics=["spearman"], seed=seed))
+
+
+def test_concurrent_writers_do_not_drop_each_others_rows():
+    """Two worker processes adding rows to one results file at once (as the split background jobs
+    do): with the lock every row of both survives."""
+    import multiprocessing as mp
+
+    from mlkd_utils.results import read_metrics
+
+    ctx = mp.get_context("fork")
+    procs = [ctx.Process(target=_add_rows, args=("quick", f"worker-{i}")) for i in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+        assert p.exitcode == 0
+    df = read_metrics("quick")
+    assert sorted(df.groupby("model").size().tolist()) == [15, 15, 15]
