@@ -8,12 +8,12 @@ from sentence_transformers import SentenceTransformer
 
 from mlkd_utils.data.tatoeba import load_tatoeba
 from mlkd_utils.encode import encode
+from mlkd_utils.mining.knn import normalize
 
 
 def retrieval_accuracy(src: np.ndarray, tgt: np.ndarray) -> float:
     """Share of rows whose nearest neighbour (cosine) in ``tgt`` is the aligned row, x100."""
-    src = src / np.linalg.norm(src, axis=1, keepdims=True).clip(min=1e-12)
-    tgt = tgt / np.linalg.norm(tgt, axis=1, keepdims=True).clip(min=1e-12)
+    src, tgt = normalize(src), normalize(tgt)
     nearest = (src @ tgt.T).argmax(axis=1)
     return float((nearest == np.arange(len(src))).mean() * 100)
 
@@ -21,8 +21,7 @@ def retrieval_accuracy(src: np.ndarray, tgt: np.ndarray) -> float:
 def margin_accuracy(src: np.ndarray, tgt: np.ndarray, k: int = 4) -> float:
     """Like :func:`retrieval_accuracy`, but candidates ranked by ratio margin (xSIM's margin mode):
     cosine divided by the mean cosine of both sentences to their k nearest neighbours."""
-    src = src / np.linalg.norm(src, axis=1, keepdims=True).clip(min=1e-12)
-    tgt = tgt / np.linalg.norm(tgt, axis=1, keepdims=True).clip(min=1e-12)
+    src, tgt = normalize(src), normalize(tgt)
     sim = src @ tgt.T
     k = min(k, sim.shape[1], sim.shape[0])
     mean_src = -np.sort(-sim, axis=1)[:, :k].mean(1)
