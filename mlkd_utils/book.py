@@ -93,6 +93,16 @@ def check_chapters(stage: Path) -> None:
         raise FileNotFoundError(f"executed chapters missing in {stage / 'book' / 'chapters'}: {missing}")
 
 
+def _parse_override(item: str) -> tuple[str, object]:
+    """``key=value`` with the value read as YAML (``false``, ``3``, ``[de, ar]``)."""
+    import yaml
+
+    key, sep, value = item.partition("=")
+    if not sep or not key:
+        raise SystemExit(f"--set expects KEY=VALUE, got {item!r}")
+    return key, yaml.safe_load(value)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m mlkd_utils.book", description=__doc__)
     p.add_argument("--profile", default=PUBLISHED_PROFILE)
@@ -101,12 +111,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--no-execute", action="store_true", help="render the chapters already executed")
     p.add_argument("--only", nargs="*", help="execute only chapters whose name starts with these prefixes")
+    p.add_argument(
+        "--set",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="profile overrides passed to every chapter, e.g. chapters.05_dataset_ablations.train=false",
+    )
     args = p.parse_args(argv)
+    overrides = dict(_parse_override(item) for item in args.set)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     stage = (args.stage or default_stage(args.profile)).resolve()
     stage_sources(stage)
     if not args.no_execute:
-        times = execute(args.profile, stage, args.only)
+        times = execute(args.profile, stage, args.only, overrides)
         from mlkd_utils.io import atomic_write_json
         from mlkd_utils.paths import results_dir
 

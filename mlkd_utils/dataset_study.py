@@ -164,14 +164,20 @@ def validate_plan(profile: Profile, runs: list[PlannedRun]) -> None:
                 raise ConfigError(f"chapters.{CHAPTER}.corpora.{lang}: no en-{lang} data for {missing}")
 
 
-def run_study(profile: Profile, studies: tuple[str, ...] = STUDIES, worker: int = 0, workers: int = 1) -> pd.DataFrame:
+def run_study(
+    profile: Profile, studies: tuple[str, ...] = STUDIES, worker: int = 0, workers: int = 1, train: bool = True
+) -> pd.DataFrame:
     """Train what is missing and evaluate what is not cached (a ``worker`` of ``workers`` takes every
-    ``workers``-th run); one row per planned run with its run id and training cost."""
+    ``workers``-th run); one row per planned run with its run id and training cost. With
+    ``train=False`` (``chapters.05_dataset_ablations.train: false``) only finished runs are scored:
+    a chapter rendered before all runs exist, with the missing ones listed as not done."""
     runs = plan(profile, studies)
     validate_plan(profile, runs)
     mine = runs[worker::workers]
     for run in tqdm(mine, desc=f"chapter 5 runs (worker {worker + 1}/{workers})"):
         cfg = config_for(profile, run)
+        if not train and finished_run(profile, run.name, run.seed, cfg) is None:
+            continue
         train_and_evaluate(
             profile,
             run.name,

@@ -7,6 +7,7 @@ import dataclasses
 import pandas as pd
 import pytest
 
+from conftest import needs_real_data
 from mlkd_utils import dataset_study as ds
 from mlkd_utils.config import ADDED_LATER, load_profile
 from mlkd_utils.distill import run_key
@@ -91,3 +92,13 @@ def test_curve_table_means_and_spreads_over_seeds():
 
 def test_own_pair_names_the_cross_lingual_file():
     assert ds.own_pair("de") == "en-de" and ds.own_pair("ar") == "ar-en" and ds.own_pair("zh") == ""
+
+
+@needs_real_data
+def test_rendering_without_training_lists_missing_runs_as_not_done(monkeypatch):
+    def no_training(*args, **kwargs):
+        raise AssertionError("train=False must not train")
+
+    monkeypatch.setattr(ds, "train_and_evaluate", no_training)
+    frame = ds.run_study(load_profile("quick"), train=False)
+    assert len(frame) == len(ds.plan(load_profile("quick"))) and not frame.done.any()
