@@ -260,6 +260,8 @@ def corpus_table(profile: Profile, metrics: pd.DataFrame, runs: pd.DataFrame, la
                 "source": r.source,
                 "domain": SOURCE_DOMAINS.get(r.source, ""),
                 "pairs available": int(comp.available.sum()),
+                # pairs sharing a sentence with the mining benchmark (chapter 4), dropped before drawing
+                "benchmark excluded": int(comp.benchmark_excluded.sum()),
                 "tatoeba test overlap %": round(
                     max(tatoeba_overlap(s, lang, cfg.max_sentence_chars) for s in cfg.corpora), 1
                 ),

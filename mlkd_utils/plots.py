@@ -201,6 +201,9 @@ def learning_curves(curve: pd.DataFrame, x: str, title: str) -> plt.Figure:
                 errorbar="sd", err_style="bars", ax=ax,
             )  # fmt: skip
             ax.set_xscale("log")
+            ax.minorticks_off()  # label the measured points only: log minor labels collide
+            ticks = sorted(d[x].unique())
+            ax.set_xticks(ticks, [str(t) for t in ticks])
             ax.set_title(f"EN-{lang.upper()}: {metric}")
             ax.set_xlabel("training pairs (distinct)" if x == "pairs" else "training steps")
             ax.set_ylabel("Spearman x100" if "STS" in metric else "accuracy (%)")

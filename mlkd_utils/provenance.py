@@ -25,8 +25,10 @@ def git_commit() -> str:
         out = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
         ).stdout.strip()
+        # The book run itself rewrites the executed chapters and the results: those do not make the
+        # code that produced a number differ from the commit, so they do not count as dirty.
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!book/chapters", ":!results"],
             cwd=REPO_ROOT,
             capture_output=True,
             text=True,
