@@ -22,11 +22,11 @@ from tqdm.auto import tqdm
 from mlkd_utils.config import TATOEBA_CODES, VOCABULARIES, DistillConfig, Profile, _merge_dataclass, load_profile
 from mlkd_utils.corpus import sources_for
 from mlkd_utils.data.parallel import load_parallel
-from mlkd_utils.data.sts import CROSSLINGUAL
 from mlkd_utils.data.tatoeba import load_tatoeba
 from mlkd_utils.distill import finished_run
 from mlkd_utils.experiments import train_and_evaluate
 from mlkd_utils.paths import runs_dir
+from mlkd_utils.tables import one_row_per_run, own_pair
 
 log = logging.getLogger(__name__)
 
@@ -218,11 +218,6 @@ def runs_frame(profile: Profile, runs: list[PlannedRun]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def own_pair(lang: str) -> str:
-    """The cross-lingual STS17 file of ``lang`` (``en-de``, ``ar-en``...), or "" when there is none."""
-    return next((s for s in CROSSLINGUAL if lang in s.split("-")), "")
-
-
 def _scores(metrics: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
     """Per finished run and seed: every STS17 file and the Tatoeba accuracy of each own language, wide."""
     d = metrics[(metrics.chapter == CHAPTER) & metrics.model.isin(runs.model)]
@@ -250,11 +245,16 @@ def corpus_table(profile: Profile, metrics: pd.DataFrame, runs: pd.DataFrame, la
     rows = runs[(runs.study == "corpus") & (runs.languages == lang) & runs.done]
     scores = _scores(metrics, rows).set_index("model")
     pair, code = own_pair(lang), TATOEBA_CODES[lang]
+    planned = {p.name: p for p in plan(profile, ("corpus",))}
+    overlaps: dict[str, float] = {}  # per source: the "all" row reuses the single-source rows' values
     out = []
     for r in rows.itertuples():
         comp = pd.read_csv(runs_dir(profile.name) / r.run_id / "composition.csv")
         sc = scores.loc[r.model] if r.model in scores.index else pd.Series(dtype=float)
-        cfg = config_for(profile, next(p for p in plan(profile, ("corpus",)) if p.name == r.model))
+        cfg = config_for(profile, planned[r.model])
+        for s in cfg.corpora:
+            if s not in overlaps:
+                overlaps[s] = tatoeba_overlap(s, lang, cfg.max_sentence_chars)
         out.append(
             {
                 "source": r.source,
@@ -262,9 +262,7 @@ def corpus_table(profile: Profile, metrics: pd.DataFrame, runs: pd.DataFrame, la
                 "pairs available": int(comp.available.sum()),
                 # pairs sharing a sentence with the mining benchmark (chapter 4), dropped before drawing
                 "benchmark excluded": int(comp.benchmark_excluded.sum()),
-                "tatoeba test overlap %": round(
-                    max(tatoeba_overlap(s, lang, cfg.max_sentence_chars) for s in cfg.corpora), 1
-                ),
+                "tatoeba test overlap %": round(max(overlaps[s] for s in cfg.corpora), 1),
                 f"STS17 {pair}": sc.get(pair),
                 **({"STS17 ar-ar": sc.get("ar-ar")} if lang == "ar" else {}),
                 "STS17 en-en": sc.get("en-en"),
@@ -304,11 +302,10 @@ def study_table(metrics: pd.DataFrame, runs: pd.DataFrame, study: str, columns: 
     return scores.groupby("model", sort=False)[keep].mean().reindex(rows.model.unique()).round(1)
 
 
-def curse_table(metrics: pd.DataFrame, entries: dict[str, tuple[str, int, int]]) -> pd.DataFrame:
+def curse_table(metrics: pd.DataFrame, entries: dict[str, tuple[int, int]]) -> pd.DataFrame:
     """Bilingual against multilingual students, whichever chapter trained them: ``entries`` maps a
     model to (pairs per language, steps); mean over seeds of EN-DE, AR-EN, AR-AR and Tatoeba."""
-    d = metrics[metrics.model.isin(entries)]
-    d = d.sort_values("chapter", kind="stable").drop_duplicates(["model", "task", "subset", "metric", "seed"])
+    d = one_row_per_run(metrics[metrics.model.isin(entries)])
     rows = []
     for model, (pairs, steps) in entries.items():
         m = d[d.model == model]

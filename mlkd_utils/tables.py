@@ -65,6 +65,11 @@ def seed_spread(df: pd.DataFrame, subsets: list[str], models: list[str] | None =
     return out.round(1)
 
 
+def own_pair(lang: str) -> str:
+    """The cross-lingual STS17 file of ``lang`` (``en-de``, ``ar-en``...), or "" when there is none."""
+    return next((s for s in CROSSLINGUAL if lang in s.split("-")), "")
+
+
 def own_pair_gains(df: pd.DataFrame, student_languages: dict[str, list[str]], teacher: str = "teacher"):
     """For each bilingual student, the cross-lingual STS17 file of its own language pair: teacher,
     student (mean and sd over seeds) and the gain. The diagonal of Table 2 is what distillation is for."""
@@ -73,8 +78,8 @@ def own_pair_gains(df: pd.DataFrame, student_languages: dict[str, list[str]], te
     for student, langs in student_languages.items():
         if len(langs) != 1:
             continue
-        pair = next((s for s in CROSSLINGUAL if langs[0] in s.split("-")), None)
-        if pair is None:
+        pair = own_pair(langs[0])
+        if not pair:
             continue
         t = d[(d.model == teacher) & (d.subset == pair)].value
         s = d[(d.model == student) & (d.subset == pair)].value
