@@ -34,7 +34,7 @@ from mlkd_utils.corpus import benchmark_holdout, build_corpus
 from mlkd_utils.data.sts import load_sts17
 from mlkd_utils.encode import resolve_bf16
 from mlkd_utils.io import atomic_write_json, atomic_write_text, check_writable, stable_hash
-from mlkd_utils.models import build_student, load_sentence_model, model_fingerprint, with_normalize
+from mlkd_utils.models import build_student, load_sentence_model, model_fingerprint, weights_bytes, with_normalize
 from mlkd_utils.paths import runs_dir
 from mlkd_utils.provenance import provenance
 from mlkd_utils.sampler import LengthGroupedBatchSampler
@@ -42,9 +42,22 @@ from mlkd_utils.teacher_cache import TeacherCache, make_targets
 from mlkd_utils.vocabulary import extend_vocabulary
 
 log = logging.getLogger(__name__)
-#: Free disk a run needs: a MiniLM checkpoint with its optimizer state is about 0.3 GB, two are kept
-#: plus the final model (a base-size hub student needs far more; the check is a floor, not a promise).
-MIN_FREE_BYTES = 1 << 30
+#: Checkpoints the trainer keeps; each holds the weights and Adam's two moments (3x the weights).
+KEEP_CHECKPOINTS = 2
+#: Caches, logs and evaluation files beside the weights.
+SLACK_BYTES = 64 << 20
+
+
+def required_free_bytes(init: str, max_steps: int, save_steps: int, keep: int = KEEP_CHECKPOINTS) -> int:
+    """Disk a run will write: its kept checkpoints (weights + optimizer state) and the final model.
+
+    Measured from the student's weights on disk, so a MiniLM test run on a small /tmp is not refused
+    for what a base-size model would need (a floor, not a promise: tokenizer files are not counted).
+    """
+    weights = weights_bytes(init)
+    # max_steps <= 0 means "train by epochs": the number of saves is unknown, assume all are kept.
+    checkpoints = keep if max_steps <= 0 else min(keep, max_steps // max(save_steps, 1))
+    return weights * (1 + 3 * checkpoints) + SLACK_BYTES
 
 
 @dataclasses.dataclass
@@ -134,8 +147,14 @@ def distill(
     output_root: Path | None = None,
     teacher: SentenceTransformer | None = None,
     force: bool = False,
+    keep_checkpoints: bool = False,
 ) -> DistillResult:
-    """Train (or load the finished run of) the named student of ``profile``."""
+    """Train (or load the finished run of) the named student of ``profile``.
+
+    Checkpoints (weights plus optimizer state, ~7x the model) only serve resuming a killed run, so a
+    finished run deletes them unless ``keep_checkpoints``: the cpu book's 70 runs would otherwise
+    hold ~40 GB. The final model, logs and evaluation caches stay.
+    """
     cfg = cfg or profile.student_config(name)
     seed = profile.seeds[0] if seed is None else seed
     key, run_dir = _run_dir(profile, name, seed, cfg, output_root)
@@ -144,7 +163,8 @@ def distill(
         log.info("reusing finished run %s", run_dir)
         return finished_run(profile, name, seed, cfg, output_root)
 
-    check_writable(run_dir, MIN_FREE_BYTES)
+    init = profile.teacher if profile.student_init == "teacher" else profile.student_init
+    check_writable(run_dir, required_free_bytes(init, cfg.max_steps, cfg.save_steps))
     if force:  # scores of the previous model must not be served for the new one
         shutil.rmtree(run_dir / "eval", ignore_errors=True)
     atomic_write_json(run_dir / "config.json", key)
@@ -236,6 +256,8 @@ def distill(
         **provenance(),
     }
     atomic_write_json(done, info)
+    if not keep_checkpoints:
+        shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
     return DistillResult(name, run_dir, run_dir / "model", _read_log(run_dir), info)
 
 

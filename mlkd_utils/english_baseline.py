@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import shutil
 import time
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from transformers import set_seed
 
 from mlkd_utils.config import Profile
 from mlkd_utils.data.sts import load_stsb
-from mlkd_utils.distill import MIN_FREE_BYTES, CSVLogCallback, DistillResult, _last_checkpoint, _read_log
+from mlkd_utils.distill import CSVLogCallback, DistillResult, _last_checkpoint, _read_log, required_free_bytes
 from mlkd_utils.io import atomic_write_json, check_writable, stable_hash
 from mlkd_utils.models import build_student, load_sentence_model, model_fingerprint
 from mlkd_utils.paths import runs_dir
@@ -49,7 +50,8 @@ def train_english_baseline(profile: Profile, seed: int | None = None, output_roo
     if done.is_file():
         return DistillResult(NAME, run_dir, run_dir / "model", _read_log(run_dir), json.loads(done.read_text()))
 
-    check_writable(run_dir, MIN_FREE_BYTES)
+    init = profile.teacher if profile.student_init == "teacher" else profile.student_init
+    check_writable(run_dir, required_free_bytes(init, cfg.max_steps, cfg.save_steps, keep=1))
     atomic_write_json(run_dir / "config.json", key)
     set_seed(seed)
     teacher = load_sentence_model(profile.teacher, cfg.max_seq_length)
@@ -105,4 +107,5 @@ def train_english_baseline(profile: Profile, seed: int | None = None, output_roo
         **provenance(),
     }
     atomic_write_json(done, info)
+    shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)  # only for resuming, as in distill
     return DistillResult(NAME, run_dir, run_dir / "model", _read_log(run_dir), info)

@@ -118,6 +118,19 @@ def match_dimension(student: SentenceTransformer, dim: int) -> SentenceTransform
     return _rebuild(student, [*_without_normalize_modules(student), dense])
 
 
+#: Weights of a model we cannot measure before downloading it: xlm-roberta-base in fp32 (1.1 GB).
+UNKNOWN_WEIGHTS_BYTES = 1_100_000_000
+
+
+def weights_bytes(name: str) -> int:
+    """Size of a model's weight files, without loading it; a hub name counts as base-size."""
+    path = Path(resolve_model_path(name))
+    if not path.is_dir():
+        return UNKNOWN_WEIGHTS_BYTES
+    files = sorted(path.rglob("*.safetensors")) or sorted(path.rglob("pytorch_model.bin"))
+    return sum(f.stat().st_size for f in files) or UNKNOWN_WEIGHTS_BYTES
+
+
 def model_fingerprint(name: str) -> str:
     """A short id that changes when the weights change: the cache key of teacher embeddings."""
     path = Path(resolve_model_path(name))

@@ -28,7 +28,7 @@ TINY = {
 @pytest.mark.slow
 def test_distill_trains_logs_caches_and_resumes(tiny_root, tmp_path):
     prof = load_profile("quick", TINY)
-    first = distill(prof, "student-en-de", seed=7)
+    first = distill(prof, "student-en-de", seed=7, keep_checkpoints=True)
     log = first.log
     assert {"loss", "eval_loss", "eval_dev-translation_mean_accuracy", "eval_sts17-en-de_spearman_cosine"} <= set(
         log.columns
@@ -63,6 +63,8 @@ def test_raw_targets_train_without_normalize_and_save_with_it(tiny_root):
     # Raw pooled targets are far from unit length, so the loss is much larger than with unit vectors.
     assert r.log.loss.dropna().iloc[0] > 0.01
     assert "Normalize" in (r.model_path / "modules.json").read_text()
+    # Finished: the checkpoints (only for resuming) are gone, the model and logs stay.
+    assert not (r.run_dir / "checkpoints").exists() and (r.run_dir / "train_log.csv").is_file()
 
 
 @pytest.mark.slow
