@@ -102,12 +102,39 @@ class DistillConfig:
     #: initialised from their old pieces ("extended") or at random ("extended-random").
     vocabulary: str = "teacher"
     new_vocab_size: int = 4000
+    #: What the student learns from the pairs (``mlkd_utils.objectives``): the paper's MSE to the
+    #: teacher, or the objective of a competing system (ranking, labse, ems, laser, combined).
+    objective: str = "mse"
+    #: Inverse temperature of the ranking objectives' softmax over in-batch cosines.
+    ranking_scale: float = 20.0
+    #: LaBSE's additive margin on the true pair's cosine.
+    ams_margin: float = 0.3
+    #: EMS: weight and softmax scale of the token-reconstruction (XTR) term.
+    xtr_weight: float = 1.0
+    xtr_scale: float = 10.0
+    #: combined: weight of the ranking term next to the squared distance to the teacher.
+    combined_weight: float = 1.0
+    #: LASER-style BiLSTM: token-embedding width and LSTM width per direction (embedding = 2x).
+    laser_embedding_dim: int = 256
+    laser_hidden_dim: int = 256
 
 
 #: DistillConfig fields added after results were published: left out of a run's key while they
 #: hold these values, so the runs trained before they existed keep their folders (and caches).
-ADDED_LATER = {"vocabulary": "teacher", "new_vocab_size": 4000}
+ADDED_LATER = {
+    "vocabulary": "teacher",
+    "new_vocab_size": 4000,
+    "objective": "mse",
+    "ranking_scale": 20.0,
+    "ams_margin": 0.3,
+    "xtr_weight": 1.0,
+    "xtr_scale": 10.0,
+    "combined_weight": 1.0,
+    "laser_embedding_dim": 256,
+    "laser_hidden_dim": 256,
+}
 VOCABULARIES = ("teacher", "extended", "extended-random")
+OBJECTIVES = ("mse", "ranking", "labse", "ems", "laser", "combined")
 
 
 @dataclass
@@ -283,6 +310,8 @@ def _validate(profile: Profile, path: Path) -> None:
             raise ConfigError(f"{path}: {where}.target_mode {cfg.target_mode!r} not in {sorted(modes)}")
         if cfg.vocabulary not in VOCABULARIES:
             raise ConfigError(f"{path}: {where}.vocabulary {cfg.vocabulary!r} not in {list(VOCABULARIES)}")
+        if cfg.objective not in OBJECTIVES:
+            raise ConfigError(f"{path}: {where}.objective {cfg.objective!r} not in {list(OBJECTIVES)}")
         for key in ("max_steps", "batch_size", "pairs_per_language", "learning_rate", "max_seq_length", "eval_steps"):
             if getattr(cfg, key) <= 0:
                 raise ConfigError(f"{path}: {where}.{key} must be positive, got {getattr(cfg, key)!r}")

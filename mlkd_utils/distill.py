@@ -3,6 +3,8 @@
 For each pair (s, t) of an English sentence and its translation, the student learns
 ``MSE(student(s), teacher(s)) + MSE(student(t), teacher(s))``: sentence-transformers' ``MSELoss``
 computes exactly this when the dataset has two text columns and the teacher embedding as label.
+The same entry point trains the competing systems' objectives on the same pairs (``objective``,
+see ``mlkd_utils.objectives``), so every student of the book is trained, resumed and cached alike.
 
 A run is identified by a hash of everything that determines it (profile settings, student
 config, seed, teacher, initialisation). Its folder holds checkpoints (resumed after a kill), the
@@ -22,19 +24,25 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from datasets import Dataset
 from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer, SentenceTransformerTrainingArguments
 from sentence_transformers.evaluation import EmbeddingSimilarityEvaluator, SequentialEvaluator, TranslationEvaluator
-from sentence_transformers.losses import MSELoss
 from sentence_transformers.sampler import BatchSamplers
 from transformers import TrainerCallback, set_seed
 
+from mlkd_utils import objectives
 from mlkd_utils.config import ADDED_LATER, DistillConfig, Profile
 from mlkd_utils.corpus import benchmark_holdout, build_corpus
 from mlkd_utils.data.sts import load_sts17
 from mlkd_utils.encode import resolve_bf16
 from mlkd_utils.io import atomic_write_json, atomic_write_text, check_writable, stable_hash
-from mlkd_utils.models import build_student, load_sentence_model, model_fingerprint, weights_bytes, with_normalize
+from mlkd_utils.models import (
+    build_student,
+    load_sentence_model,
+    load_trained,
+    model_fingerprint,
+    weights_bytes,
+    with_normalize,
+)
 from mlkd_utils.paths import runs_dir
 from mlkd_utils.provenance import provenance
 from mlkd_utils.sampler import LengthGroupedBatchSampler
@@ -69,7 +77,7 @@ class DistillResult:
     info: dict
 
     def load_model(self) -> SentenceTransformer:
-        return SentenceTransformer(str(self.model_path), device="cpu")
+        return load_trained(self.model_path)
 
 
 def run_key(profile: Profile, cfg: DistillConfig, seed: int) -> dict:
@@ -164,6 +172,7 @@ def distill(
         return finished_run(profile, name, seed, cfg, output_root)
 
     init = profile.teacher if profile.student_init == "teacher" else profile.student_init
+    objectives.check(cfg)
     check_writable(run_dir, required_free_bytes(init, cfg.max_steps, cfg.save_steps))
     if force:  # scores of the previous model must not be served for the new one
         shutil.rmtree(run_dir / "eval", ignore_errors=True)
@@ -177,20 +186,24 @@ def distill(
         teacher, model_fingerprint(profile.teacher), batch_size=profile.encode_batch_size, bf16=profile.bf16_inference
     )
     t0 = time.time()
-    raw_train = cache.raw_embeddings(corpus.train_en)
-    raw_dev = cache.raw_embeddings(corpus.dev_en, show_progress_bar=False)
+    targets = dev_targets = None
+    if cfg.objective in objectives.NEEDS_TARGETS:  # the other objectives never read the teacher's vectors
+        raw_train = cache.raw_embeddings(corpus.train_en)
+        raw_dev = cache.raw_embeddings(corpus.dev_en, show_progress_bar=False)
+        targets = make_targets(raw_train, cfg.target_mode, cfg.target_scale)
+        dev_targets = make_targets(raw_dev, cfg.target_mode, cfg.target_scale)
     teacher_seconds = time.time() - t0
-    targets = make_targets(raw_train, cfg.target_mode, cfg.target_scale)
-    dev_targets = make_targets(raw_dev, cfg.target_mode, cfg.target_scale)
 
-    train_ds = Dataset.from_dict({"english": corpus.train_en, "non_english": corpus.train_xx, "label": list(targets)})
-    dev_ds = Dataset.from_dict({"english": corpus.dev_en, "non_english": corpus.dev_xx, "label": list(dev_targets)})
-
-    student = build_student(profile.student_init, teacher, cfg.target_mode, cfg.max_seq_length)
+    if cfg.objective == "laser":  # from scratch: LASER has no pretrained encoder to start from
+        student = objectives.build_laser(cfg, teacher, corpus.train_lang)
+    else:
+        student = build_student(profile.student_init, teacher, cfg.target_mode, cfg.max_seq_length)
     # Before the trainer exists: a resumed checkpoint must find the extended embedding matrix.
     vocab = extend_vocabulary(
         student, sorted(set(corpus.train_xx)), cfg.vocabulary, cfg.new_vocab_size, seed, run_dir / "new_tokens.json"
     )
+    train_ds = objectives.dataset(cfg, student, corpus.train_en, corpus.train_xx, corpus.train_lang, targets)
+    dev_ds = objectives.dataset(cfg, student, corpus.dev_en, corpus.dev_xx, corpus.dev_lang, dev_targets)
     args = SentenceTransformerTrainingArguments(
         output_dir=str(run_dir / "checkpoints"),
         max_steps=cfg.max_steps,
@@ -220,7 +233,7 @@ def distill(
         args=args,
         train_dataset=train_ds,
         eval_dataset=dev_ds,
-        loss=MSELoss(student),
+        loss=objectives.make_loss(cfg, student),
         evaluator=_dev_evaluator(cfg, corpus),
         callbacks=[log_cb],
     )

@@ -66,13 +66,17 @@ class Miner:
     run_id: str
     folder: object
     cache: TeacherCache
+    #: Languages it was trained on besides English (empty for the teacher).
+    languages: tuple[str, ...] = ()
 
     def embed(self, texts: list[str]) -> np.ndarray:
         return self.cache.raw_embeddings(texts, show_progress_bar=len(texts) > 5000)
 
 
-def miners(profile: Profile) -> list[Miner]:
-    """The teacher and the first-seed run of every student of the chapter (trained if missing)."""
+def miners(profile: Profile, objectives: bool = True) -> list[Miner]:
+    """The teacher and the first-seed run of every student of the chapter (trained if missing), then
+    with ``objectives`` every finished chapter-6 student of that seed (never trained here): the
+    translation-ranking objectives mined next to the distilled students."""
     s = settings(profile)
     out = []
     teacher = load_sentence_model(profile.teacher)
@@ -80,11 +84,21 @@ def miners(profile: Profile) -> list[Miner]:
     out.append(Miner("teacher", None, "", teacher_folder(profile), _cache(profile, teacher, f"teacher-{fp[:12]}")))
     for name in s["students"]:
         result = distill(profile, name, s["seed"])
-        model = result.load_model()
-        out.append(
-            Miner(name, s["seed"], result.run_dir.name, result.run_dir, _cache(profile, model, result.run_dir.name))
-        )
+        out.append(_miner(profile, name, result, tuple(profile.student_config(name).languages)))
+    if objectives:
+        from mlkd_utils import objective_study  # it builds on this module
+
+        known = {m.run_id for m in out}
+        for label, result, langs in objective_study.finished_students(profile, s["seed"]):
+            if result.run_dir.name not in known:
+                out.append(_miner(profile, label, result, langs))
     return out
+
+
+def _miner(profile: Profile, label: str, result, languages: tuple[str, ...]) -> Miner:
+    model = result.load_model()
+    run_id = result.run_dir.name
+    return Miner(label, result.info.get("seed"), run_id, result.run_dir, _cache(profile, model, run_id), languages)
 
 
 def _cache(profile: Profile, model: SentenceTransformer, model_id: str) -> TeacherCache:
@@ -138,9 +152,12 @@ def mine(
     )
 
 
-def run_mining(profile: Profile, ms: list[Miner] | None = None) -> pd.DataFrame:
+def run_mining(
+    profile: Profile, ms: list[Miner] | None = None, chapter: str = CHAPTER, all_modes: bool = True
+) -> pd.DataFrame:
     """P/R/F1 on every benchmark (max retrieval, ratio margin) and, for the real BUCC corpora, every retrieval
-    mode and scoring; written to the tidy metrics as tasks ``mining`` and ``mining_modes``."""
+    mode and scoring (``all_modes``); written to the tidy metrics of ``chapter`` as tasks ``mining`` and
+    ``mining_modes``."""
     s = settings(profile)
     ms = ms or miners(profile)
     rows = []
@@ -148,7 +165,7 @@ def run_mining(profile: Profile, ms: list[Miner] | None = None) -> pd.DataFrame:
         for m in ms:
             combos = (
                 [(mode, sc) for mode in RETRIEVAL_MODES for sc in SCORINGS]
-                if bench_name.startswith("BUCC ")
+                if bench_name.startswith("BUCC ") and all_modes
                 else [("max", "ratio")]
             )
             for mode, scoring in combos:
@@ -176,7 +193,7 @@ def run_mining(profile: Profile, ms: list[Miner] | None = None) -> pd.DataFrame:
             profile.name,
             to_rows(
                 main,
-                chapter=CHAPTER,
+                chapter=chapter,
                 model=model,
                 task="mining",
                 metrics=["precision", "recall", "f1"],
@@ -185,12 +202,14 @@ def run_mining(profile: Profile, ms: list[Miner] | None = None) -> pd.DataFrame:
             ),
         )
         modes = d[d.benchmark.str.startswith("BUCC ")]
+        if not all_modes:
+            continue
         modes = modes.assign(subset=modes.benchmark + ": " + modes["mode"] + " / " + modes.scoring)
         write_metrics(
             profile.name,
             to_rows(
                 modes,
-                chapter=CHAPTER,
+                chapter=chapter,
                 model=model,
                 task="mining_modes",
                 metrics=["f1"],
@@ -205,16 +224,24 @@ def _seed(seed) -> int | None:
     return None if seed is None or pd.isna(seed) else int(seed)
 
 
-def run_tatoeba_all(profile: Profile, ms: list[Miner] | None = None) -> pd.DataFrame:
-    """Tatoeba accuracy (cosine and margin) in every staged language, cached per model."""
+def run_tatoeba_all(
+    profile: Profile,
+    ms: list[Miner] | None = None,
+    chapter: str = CHAPTER,
+    languages: list[str] | None = None,
+    max_sentences: int | None = None,
+) -> pd.DataFrame:
+    """Tatoeba accuracy (cosine and margin) in every staged language (or ``languages``, LASER codes),
+    cached per model; ``max_sentences`` per language defaults to this chapter's setting."""
     s = settings(profile)
     ms = ms or miners(profile)
-    langs = tatoeba_languages()
+    langs = list(languages) if languages else tatoeba_languages()
+    cap = max_sentences or s["tatoeba_all_max_sentences"]
     frames = []
     for m in ms:
         key = {
             "languages": langs,
-            "max": s["tatoeba_all_max_sentences"],
+            "max": cap,
             "margin_k": 4,
             "bf16": resolve_bf16(profile.bf16_inference),
             "data_root": str(data_root()),
@@ -225,7 +252,7 @@ def run_tatoeba_all(profile: Profile, ms: list[Miner] | None = None) -> pd.DataF
             return evaluate_tatoeba(
                 model,
                 langs,
-                s["tatoeba_all_max_sentences"],
+                cap,
                 profile.encode_batch_size,
                 profile.bf16_inference,
                 margin=True,
@@ -237,7 +264,7 @@ def run_tatoeba_all(profile: Profile, ms: list[Miner] | None = None) -> pd.DataF
             profile.name,
             to_rows(
                 df,
-                chapter=CHAPTER,
+                chapter=chapter,
                 model=m.label,
                 task="tatoeba_all",
                 metrics=["accuracy", "margin_accuracy"],
@@ -363,13 +390,17 @@ def false_positives(result: MiningResult, n: int = 12) -> pd.DataFrame:
     return fp[["score", "source", "english"]].round(3).reset_index(drop=True)
 
 
-def tatoeba_summary(df: pd.DataFrame, profile: Profile) -> pd.DataFrame:
-    """Mean accuracy over the languages each model was distilled on and over the rest."""
+def tatoeba_summary(df: pd.DataFrame, profile: Profile, trained_on: dict[str, list[str]] | None = None) -> pd.DataFrame:
+    """Mean accuracy over the languages each model was distilled on and over the rest; a model's
+    languages come from ``trained_on`` or else from the profile's student of that name."""
     from mlkd_utils.config import TATOEBA_CODES
 
     rows = []
     for model, d in df.groupby("model", sort=False):
-        langs = profile.student_config(model).languages if model in profile.students else []
+        if trained_on and model in trained_on:
+            langs = trained_on[model]
+        else:
+            langs = profile.student_config(model).languages if model in profile.students else []
         seen = {TATOEBA_CODES[lang] for lang in langs}
         for group, part in (("distilled on", d[d.subset.isin(seen)]), ("never seen", d[~d.subset.isin(seen)])):
             if len(part):

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import logging
 from pathlib import Path
 
 from sentence_transformers import SentenceTransformer
 from sentence_transformers.models import Dense, Normalize, Pooling, Transformer
 from torch import nn
+
+from mlkd_utils.errors import MLKDError
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,19 @@ def load_sentence_model(name: str, max_seq_length: int | None = None, device: st
     if max_seq_length is not None:
         model.max_seq_length = max_seq_length
     return model
+
+
+def load_trained(path: str | Path, device: str = "cpu") -> SentenceTransformer:
+    """A model this book trained. Its modules come from sentence-transformers or from this package
+    (the LASER-style encoder); sentence-transformers asks for ``trust_remote_code`` for the latter,
+    which is granted for ``mlkd_utils`` classes only, never for a folder naming anything else."""
+    spec = Path(path) / "modules.json"
+    types = [m.get("type", "") for m in json.loads(spec.read_text())] if spec.is_file() else []
+    ours = [t for t in types if not t.startswith("sentence_transformers.")]
+    foreign = [t for t in ours if not t.startswith("mlkd_utils.")]
+    if foreign:
+        raise MLKDError(f"{spec} names module classes outside sentence-transformers and mlkd_utils: {foreign}")
+    return SentenceTransformer(str(path), device=device, trust_remote_code=bool(ours))
 
 
 def _mean_pooling_model(name: str, device: str) -> SentenceTransformer:

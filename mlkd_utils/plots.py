@@ -229,3 +229,28 @@ def corpus_scatter(tables: dict[str, pd.DataFrame], x: str, title: str) -> plt.F
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def objective_tradeoff(per_seed: pd.DataFrame, x: str, y: str, title: str) -> plt.Figure:
+    """One point per (objective, seed) with the objective's mean ringed and labelled; the teacher as
+    a grey star: where each objective lands between STS quality and mining quality."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.6))
+    for i, (label, d) in enumerate(per_seed.groupby("objective", sort=False)):
+        d = d.dropna(subset=[x, y])
+        if d.empty:
+            continue
+        if label == "teacher":
+            ax.scatter(d[x], d[y], marker="*", s=160, color="0.45", zorder=3)
+            ax.annotate("teacher", (d[x].mean(), d[y].mean()), xytext=(6, -10), textcoords="offset points", fontsize=9)
+            continue
+        color = f"C{i % 10}"
+        ax.scatter(d[x], d[y], s=18, color=color, alpha=0.6)
+        mx, my = d[x].mean(), d[y].mean()
+        ax.scatter([mx], [my], s=110, facecolors="none", edgecolors=color, linewidths=1.6)
+        ax.annotate(label, (mx, my), xytext=(7, 5), textcoords="offset points", fontsize=9, color=color)
+    ax.set_xlabel(f"{x} (Spearman x100)")
+    ax.set_ylabel(f"{y} (x100)")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig

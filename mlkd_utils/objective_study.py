@@ -1,0 +1,279 @@
+"""Chapter 6: the competing systems' objectives trained on equal terms.
+
+Every objective (``mlkd_utils.objectives``) is trained by the same ``distill`` entry point on the
+*same* pairs with the same student initialisation and number of steps: the profile's ``base``
+student with only ``objective`` changed (the LASER-style model alone starts from scratch, as LASER
+does). The ``mse`` run *is* the base student, so chapter 3's runs are reused, not retrained. Each
+run is scored the way the other chapters score: STS17 (all files), Tatoeba in every staged
+language (cosine), BUCC zh-en and the BUCC-style benchmark (max retrieval, ratio margin).
+
+CLI: ``python -m mlkd_utils.objective_study --profile cpu --worker 0 --workers 2``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from mlkd_utils.config import OBJECTIVES, TATOEBA_CODES, DistillConfig, Profile, _merge_dataclass, load_profile
+from mlkd_utils.distill import DistillResult, distill, finished_run
+from mlkd_utils.errors import ConfigError
+from mlkd_utils.experiments import LazyModel, evaluate_model, evaluate_run
+from mlkd_utils.mining_study import Miner, _cache, _miner, benchmarks, mine, run_mining, run_tatoeba_all
+from mlkd_utils.models import load_sentence_model, model_fingerprint
+from mlkd_utils.results import record_run
+from mlkd_utils.sts_study import teacher_folder
+
+CHAPTER = "06_objectives"
+PREFIX = "objective-"
+#: The system each objective stands for, for tables and plots.
+SYSTEMS = {
+    "mse": "distillation (paper)",
+    "ranking": "mUSE-style ranking",
+    "labse": "LaBSE-style AMS",
+    "ems": "EMS-style contrastive + XTR",
+    "laser": "LASER-style BiLSTM",
+    "combined": "distillation + ranking",
+}
+DEFAULTS: dict[str, Any] = {
+    "base": "student-10lang",
+    "objectives": list(OBJECTIVES),
+    "seeds": None,  # None: the profile's seeds
+    #: DistillConfig fields changed for every run, the ``mse`` one included (the quick profile's size).
+    "base_overrides": {},
+    #: Per objective, DistillConfig fields that differ from the base (kept empty for a fair race).
+    "overrides": {},
+    #: Sensitivity runs on the first seed: ``{name, objective, **fields}``.
+    "extra": [],
+    #: STS17 files scored (None: all of them; the quick profile scores a few).
+    "sts17_subsets": None,
+    #: Tatoeba languages (LASER codes; None: all staged) and sentences per language (None: chapter 4's).
+    "tatoeba_languages": None,
+    "tatoeba_max_sentences": None,
+    "train": True,
+}
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    name: str
+    objective: str
+    seed: int
+    overrides: dict = field(default_factory=dict, hash=False)
+    label: str = ""
+
+
+def settings(profile: Profile) -> dict[str, Any]:
+    return {**DEFAULTS, **profile.chapter(CHAPTER)}
+
+
+def plan(profile: Profile) -> list[PlannedRun]:
+    """Seed-major, so a partial run of the plan holds every objective of the first seed (and the
+    sensitivity runs) before any second seed."""
+    s = settings(profile)
+    unknown = sorted(set(s["objectives"]) - set(OBJECTIVES))
+    if unknown:
+        raise ConfigError(f"chapters.{CHAPTER}.objectives: unknown {unknown}; known: {list(OBJECTIVES)}")
+    seeds = s["seeds"] or profile.seeds
+    extras = []
+    for extra in s["extra"]:
+        extra = dict(extra)
+        label = extra.pop("name")
+        obj = extra.get("objective", "mse")
+        extras.append(PlannedRun(f"{PREFIX}{label}", obj, seeds[0], {**s["base_overrides"], **extra}, label))
+    runs = []
+    for seed in seeds:
+        for obj in s["objectives"]:
+            name = s["base"] if obj == "mse" else f"{PREFIX}{obj}"
+            fields = {**s["base_overrides"], "objective": obj, **s["overrides"].get(obj, {})}
+            runs.append(PlannedRun(name, obj, seed, fields, obj))
+        if seed == seeds[0]:
+            runs += extras  # the sensitivity runs right after the first seed's objectives
+    return runs
+
+
+def config_for(profile: Profile, run: PlannedRun) -> DistillConfig:
+    base = profile.student_config(settings(profile)["base"])
+    return _merge_dataclass(base, run.overrides, f"chapters.{CHAPTER}: {run.name}")
+
+
+def teacher_miner(profile: Profile) -> Miner:
+    teacher = load_sentence_model(profile.teacher)
+    fp = model_fingerprint(profile.teacher)
+    return Miner("teacher", None, "", teacher_folder(profile), _cache(profile, teacher, f"teacher-{fp[:12]}"))
+
+
+def run_miner(run: PlannedRun, result: DistillResult, profile: Profile) -> Miner:
+    return _miner(profile, run.name, result, tuple(config_for(profile, run).languages))
+
+
+def evaluate(profile: Profile, miner: Miner, result: DistillResult | None) -> None:
+    """STS17, Tatoeba, mining (as the chapter's settings say); each cached in the model's folder."""
+    s = settings(profile)
+    subsets = s["sts17_subsets"]
+    if result is None:  # the teacher: no training run, scores cached in its own folder
+        model = LazyModel(lambda: load_sentence_model(profile.teacher))
+        evaluate_model(model, "teacher", profile, CHAPTER, ("sts17",), cache_dir=miner.folder, sts17_subsets=subsets)
+    else:
+        evaluate_run(result, profile, CHAPTER, ("sts17",), miner.label, sts17_subsets=subsets)
+    run_tatoeba_all(profile, [miner], CHAPTER, s["tatoeba_languages"], s["tatoeba_max_sentences"])
+    run_mining(profile, [miner], chapter=CHAPTER, all_modes=False)
+
+
+def run_study(profile: Profile, worker: int = 0, workers: int = 1, train: bool | None = None) -> pd.DataFrame:
+    """Train what is missing and score what is not cached; ``worker`` of ``workers`` takes every
+    ``workers``-th run (the teacher is scored by worker 0). With ``train`` False only finished runs
+    are scored and the missing ones are listed as not done."""
+    train = settings(profile)["train"] if train is None else train
+    runs = plan(profile)
+    for run in runs:
+        config_for(profile, run)  # every config valid before the first hour of training
+    if worker == 0:
+        evaluate(profile, teacher_miner(profile), None)
+    for run in tqdm(runs[worker::workers], desc=f"chapter 6 runs (worker {worker + 1}/{workers})"):
+        cfg = config_for(profile, run)
+        if not train and finished_run(profile, run.name, run.seed, cfg) is None:
+            continue
+        result = distill(profile, run.name, run.seed, cfg=cfg)
+        evaluate(profile, run_miner(run, result, profile), result)
+        record_run(
+            profile.name,
+            result.run_dir.name,
+            {
+                "chapter": CHAPTER,
+                "seed": run.seed,
+                "config": result.info.get("run_key"),
+                "training": {
+                    k: v for k, v in result.info.items() if k not in {"run_key", "git_commit", "packages", "hardware"}
+                },
+                "trained_with_commit": result.info.get("git_commit"),
+            },
+        )
+    return runs_frame(profile, runs)
+
+
+def runs_frame(profile: Profile, runs: list[PlannedRun]) -> pd.DataFrame:
+    rows = []
+    for run in runs:
+        result = finished_run(profile, run.name, run.seed, config_for(profile, run))
+        rows.append(
+            {
+                "objective": run.label,
+                "model": run.name,
+                "seed": run.seed,
+                "done": result is not None,
+                "run_id": result.run_dir.name if result else None,
+                "train_seconds": round(result.info.get("train_seconds", np.nan), 1) if result else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def finished_students(profile: Profile, seed: int) -> list[tuple[str, DistillResult, tuple[str, ...]]]:
+    """(model name, run, languages) of this chapter's finished runs at ``seed``: for the other
+    chapters to show them next to their own students without training anything."""
+    out = []
+    for run in plan(profile):
+        if run.seed != seed:
+            continue
+        cfg = config_for(profile, run)
+        result = finished_run(profile, run.name, run.seed, cfg)
+        if result is not None:
+            out.append((run.name, result, tuple(cfg.languages)))
+    return out
+
+
+def cross_lingual(subset: str) -> bool:
+    a, b = subset.split("-")
+    return a != b
+
+
+def scores(metrics: pd.DataFrame, runs: pd.DataFrame, profile: Profile) -> pd.DataFrame:
+    """One row per (objective, seed) of the finished runs, plus the teacher: the summary columns."""
+    d = metrics[metrics.chapter == CHAPTER]
+    done = runs[runs.done]
+    labels = {("teacher", None): "teacher"} | {(r.model, r.seed): r.objective for r in done.itertuples()}
+    seen_codes = {TATOEBA_CODES[lang] for lang in profile.student_config(settings(profile)["base"]).languages}
+    rows = []
+    for (model, seed), label in labels.items():
+        m = d[(d.model == model) & ((d.seed == seed) if seed is not None else d.seed.isna())]
+        if m.empty:
+            continue
+        sts = m[(m.task == "sts17") & (m.metric == "spearman")].set_index("subset").value
+        tat = m[(m.task == "tatoeba_all") & (m.metric == "accuracy")].set_index("subset").value
+        f1 = m[(m.task == "mining") & (m.metric == "f1")].set_index("subset").value
+        style = f1[f1.index.str.startswith("BUCC-style")]
+        rows.append(
+            {
+                "objective": label,
+                "seed": seed,
+                "STS17 en-en": sts.get("en-en", np.nan),
+                "STS17 same language (non-en)": sts[
+                    [s for s in sts.index if not cross_lingual(s) and s != "en-en"]
+                ].mean(),
+                "STS17 cross-lingual": sts[[s for s in sts.index if cross_lingual(s)]].mean(),
+                "Tatoeba trained": tat[tat.index.isin(seen_codes)].mean(),
+                "Tatoeba unseen": tat[~tat.index.isin(seen_codes)].mean(),
+                "BUCC zh-en F1": f1.get("BUCC zh-en", np.nan),
+                "BUCC-style F1": style.mean() if len(style) else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def summary_table(per_seed: pd.DataFrame) -> pd.DataFrame:
+    """Mean +- sd over seeds (sd left out for a single seed), objectives in the plan's order."""
+    order = ["teacher", *dict.fromkeys(per_seed.objective)]
+    cols = [c for c in per_seed.columns if c not in ("objective", "seed")]
+    rows = []
+    for label in dict.fromkeys(o for o in order if o in set(per_seed.objective)):
+        d = per_seed[per_seed.objective == label]
+        row = {"objective": label, "system": SYSTEMS.get(label, "reference" if label == "teacher" else label)}
+        row["seeds"] = int(d.seed.notna().sum())
+        for c in cols:
+            mean, sd = d[c].mean(), d[c].std(ddof=1)
+            row[c] = f"{mean:.1f}" if len(d) < 2 or np.isnan(sd) else f"{mean:.1f} ± {sd:.1f}"
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("objective")
+
+
+def score_candidates(profile: Profile, runs: pd.DataFrame, objectives: list[str], benchmark: str) -> dict:
+    """Mined candidates (score, gold) of the first seed of each objective on one benchmark, from the
+    embedding caches: how each objective separates translations from the rest."""
+    splits = benchmarks(profile)[benchmark]
+    out, thresholds = {}, {}
+    first = runs[runs.done].sort_values("seed").drop_duplicates("objective").set_index("objective")
+    for obj in objectives:
+        if obj not in first.index:
+            continue
+        r = first.loc[obj]
+        result = finished_run(profile, r.model, int(r.seed), config_for(profile, _planned(profile, obj, int(r.seed))))
+        miner = run_miner(_planned(profile, obj, int(r.seed)), result, profile)
+        mined = mine(miner, splits, k=4)
+        out[obj], thresholds[obj] = mined.candidates, mined.threshold
+    return {"candidates": out, "thresholds": thresholds}
+
+
+def _planned(profile: Profile, objective: str, seed: int) -> PlannedRun:
+    return next(r for r in plan(profile) if r.label == objective and r.seed == seed)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--profile", default="cpu")
+    parser.add_argument("--worker", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    print(run_study(load_profile(args.profile), args.worker, args.workers, train=True).to_string())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
