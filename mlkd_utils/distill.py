@@ -34,7 +34,7 @@ from mlkd_utils.config import ADDED_LATER, DistillConfig, Profile
 from mlkd_utils.corpus import benchmark_holdout, build_corpus
 from mlkd_utils.data.sts import load_sts17
 from mlkd_utils.encode import resolve_bf16
-from mlkd_utils.io import atomic_write_json, atomic_write_text, check_writable, stable_hash
+from mlkd_utils.io import atomic_write_json, atomic_write_text, check_writable, locked, stable_hash
 from mlkd_utils.models import (
     build_student,
     load_sentence_model,
@@ -174,6 +174,28 @@ def distill(
     init = profile.teacher if profile.student_init == "teacher" else profile.student_init
     objectives.check(cfg)
     check_writable(run_dir, required_free_bytes(init, cfg.max_steps, cfg.save_steps))
+    # Two processes asked for the same run (two chapters executed side by side, or a worker and a
+    # notebook): the second waits for the first and then reuses its result instead of training the
+    # same folder at the same time.
+    with locked(run_dir):
+        if done.is_file() and not force:
+            log.info("reusing run %s, finished by another process", run_dir)
+            return finished_run(profile, name, seed, cfg, output_root)
+        return _train(profile, name, seed, cfg, key, run_dir, teacher, force, keep_checkpoints)
+
+
+def _train(
+    profile: Profile,
+    name: str,
+    seed: int,
+    cfg: DistillConfig,
+    key: dict,
+    run_dir: Path,
+    teacher: SentenceTransformer | None,
+    force: bool,
+    keep_checkpoints: bool,
+) -> DistillResult:
+    done = run_dir / "done.json"
     if force:  # scores of the previous model must not be served for the new one
         shutil.rmtree(run_dir / "eval", ignore_errors=True)
     atomic_write_json(run_dir / "config.json", key)

@@ -153,15 +153,27 @@ def mine(
 
 
 def run_mining(
-    profile: Profile, ms: list[Miner] | None = None, chapter: str = CHAPTER, all_modes: bool = True
+    profile: Profile,
+    ms: list[Miner] | None = None,
+    chapter: str = CHAPTER,
+    all_modes: bool = True,
+    only: list[str] | None = None,
 ) -> pd.DataFrame:
-    """P/R/F1 on every benchmark (max retrieval, ratio margin) and, for the real BUCC corpora, every retrieval
-    mode and scoring (``all_modes``); written to the tidy metrics of ``chapter`` as tasks ``mining`` and
-    ``mining_modes``."""
+    """P/R/F1 on every benchmark (or those named in ``only``; max retrieval, ratio margin) and, for the
+    real BUCC corpora, every retrieval mode and scoring (``all_modes``); written to the tidy metrics of
+    ``chapter`` as tasks ``mining`` and ``mining_modes``."""
     s = settings(profile)
     ms = ms or miners(profile)
     rows = []
-    for bench_name, splits in benchmarks(profile).items():
+    benches = benchmarks(profile)
+    unknown = sorted(set(only or []) - set(benches))
+    if unknown:
+        from mlkd_utils.errors import ConfigError
+
+        raise ConfigError(f"unknown mining benchmarks {unknown}; known: {sorted(benches)}")
+    for bench_name, splits in benches.items():
+        if only and bench_name not in only:
+            continue
         for m in ms:
             combos = (
                 [(mode, sc) for mode in RETRIEVAL_MODES for sc in SCORINGS]

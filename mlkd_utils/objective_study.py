@@ -56,6 +56,8 @@ DEFAULTS: dict[str, Any] = {
     #: Tatoeba languages (LASER codes; None: all staged) and sentences per language (None: chapter 4's).
     "tatoeba_languages": None,
     "tatoeba_max_sentences": None,
+    #: Mining benchmarks scored (None: all of chapter 4's, e.g. ["BUCC zh-en", "BUCC-style de"]).
+    "mining_benchmarks": None,
     "train": True,
 }
 
@@ -123,7 +125,7 @@ def evaluate(profile: Profile, miner: Miner, result: DistillResult | None) -> No
     else:
         evaluate_run(result, profile, CHAPTER, ("sts17",), miner.label, sts17_subsets=subsets)
     run_tatoeba_all(profile, [miner], CHAPTER, s["tatoeba_languages"], s["tatoeba_max_sentences"])
-    run_mining(profile, [miner], chapter=CHAPTER, all_modes=False)
+    run_mining(profile, [miner], chapter=CHAPTER, all_modes=False, only=s["mining_benchmarks"])
 
 
 def run_study(profile: Profile, worker: int = 0, workers: int = 1, train: bool | None = None) -> pd.DataFrame:

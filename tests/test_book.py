@@ -27,7 +27,7 @@ def built_site(tmp_path_factory):
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        assert book.main(["--profile", "quick", "--stage", str(stage)]) == 0
+        assert book.main(["--profile", "quick", "--stage", str(stage), "--jobs", "2"]) == 0
     finally:
         for k, v in old.items():
             if v is None:
@@ -60,6 +60,13 @@ def test_quick_book_executes_and_writes_tidy_results(built_site):
     ch2 = df[(df.chapter == "02_distillation") & (df.task == "sts17")]
     assert {"teacher", "student-en-de", "student-10lang"} <= set(ch2.model)
     assert len(list((out / "results" / "quick" / "runs").glob("*.json"))) >= 3
+    # Chapter 6: all six objectives trained and scored on STS, Tatoeba and mining.
+    from mlkd_utils.config import OBJECTIVES
+
+    ch6 = df[df.chapter == "06_objectives"]
+    assert {"teacher", "student-10lang", *(f"objective-{o}" for o in OBJECTIVES if o != "mse")} <= set(ch6.model)
+    for model, d in ch6.groupby("model"):
+        assert {"sts17", "tatoeba_all", "mining"} <= set(d.task), model
 
 
 @pytest.mark.book

@@ -78,7 +78,9 @@ def _notebook(path, *cells: str) -> None:
 
 
 @pytest.mark.slow
-def test_a_chapter_that_raises_stops_the_book_and_shows_the_cell(tmp_path):
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_chapter_that_raises_stops_the_book_and_shows_the_cell(tmp_path, jobs):
+    """Also with chapters executed side by side: the error comes back from the worker process."""
     from papermill.exceptions import PapermillExecutionError
 
     root, stage = tmp_path / "src", tmp_path / "stage"
@@ -90,7 +92,7 @@ def test_a_chapter_that_raises_stops_the_book_and_shows_the_cell(tmp_path):
         "never_reached = True",
     )
     with pytest.raises(PapermillExecutionError) as info:
-        book.execute("quick", stage, root=root)
+        book.execute("quick", stage, root=root, jobs=jobs)
     message = str(info.value)
     assert "metrics = read_metrics(profile)" in message  # the failing cell
     assert "MLKDError" in message and "metrics.csv does not exist" in message

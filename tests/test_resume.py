@@ -78,3 +78,35 @@ def test_same_config_and_seed_give_the_same_metrics(tiny_root, tmp_path):
     np.testing.assert_allclose(_embeddings(a), _embeddings(b), atol=1e-6)
     c = distill(prof, "student-en-de", seed=6, output_root=tmp_path / "c")
     assert not np.allclose(_embeddings(a), _embeddings(c), atol=1e-6)  # the seed matters
+
+
+@pytest.mark.slow
+def test_two_processes_asking_for_one_run_train_it_once(tiny_root, tmp_path):
+    """Two chapters executed side by side may ask for the same student: the second waits on the
+    run's lock and reuses the first one's result instead of training the same folder at once."""
+    code = (
+        "import json, logging, pathlib, sys\n"
+        "from mlkd_utils.config import load_profile\n"
+        "from mlkd_utils.distill import distill\n"
+        "logging.basicConfig(level=logging.INFO)\n"
+        "prof = load_profile('quick', json.loads(sys.argv[1]))\n"
+        "r = distill(prof, 'student-en-de', 4, output_root=pathlib.Path(sys.argv[2]))\n"
+        "print(json.dumps({'run': r.run_dir.name, 'train_seconds': r.info['train_seconds']}))"
+    )
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, json.dumps(TINY), str(tmp_path / "runs")],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outs = [p.communicate(timeout=600) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [err[-2000:] for _, err in outs]
+    results = [json.loads(out.strip().splitlines()[-1]) for out, _ in outs]
+    # One training: both report the same run and the same (single) training time.
+    assert results[0] == results[1]
+    assert sum("finished by another process" in err for _, err in outs) == 1
