@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 CHAPTER = "05_dataset_ablations"
 #: Every model of this chapter is named ``ablation-...``: other chapters leave them out of their tables.
 PREFIX = "ablation-"
-STUDIES = ("corpus", "pairs", "fixed-steps", "targets", "vocabulary")
+STUDIES = ("corpus", "pairs", "fixed-steps", "targets", "vocabulary", "curse")
 
 #: What each staged source is (for the corpus table; see the data root's README for provenance).
 SOURCE_DOMAINS = {
@@ -142,6 +142,16 @@ def plan(profile: Profile, studies: tuple[str, ...] = STUDIES) -> list[PlannedRu
                 over = {**base, "languages": [lang], "pairs_per_language": n, "max_steps": k, "eval_steps": k}
                 name = f"{PREFIX}pairs-en-{lang}-{n}-steps{k}"
                 out.append(PlannedRun("fixed-steps", name, first, (lang,), over, "", n, k))
+    if "curse" in studies and spec.get("curse"):
+        # The multilingual student's own recipe (pairs per language, steps, batch) on one language:
+        # equal compute, and every step spent on that language instead of shared with nine others.
+        c = spec["curse"]
+        recipe = dict(profile.students[c["base"]])
+        for lang in c.get("languages", []):
+            over = {**recipe, "languages": [lang]}
+            cfg = _merge_dataclass(profile.distill, over, f"chapters.{CHAPTER}.curse")
+            name = f"{PREFIX}curse-en-{lang}"
+            out.append(PlannedRun("curse", name, first, (lang,), over, "", cfg.pairs_per_language, cfg.max_steps))
     if "pairs" in studies:
         for seed in seeds[1:]:
             out += curve_runs(seed)
