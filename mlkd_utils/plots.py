@@ -154,8 +154,9 @@ def score_distributions(candidates: dict[str, pd.DataFrame], thresholds: dict[st
     fig, axes = plt.subplots(1, len(candidates), figsize=(4.0 * len(candidates), 3.3), squeeze=False)
     for ax, (label, c) in zip(axes[0], candidates.items()):
         bins = np.linspace(c.score.min(), c.score.max(), 40)
-        ax.hist(c.score[~c.gold], bins=bins, alpha=0.6, label="not gold", color="C7", density=True)
-        ax.hist(c.score[c.gold], bins=bins, alpha=0.7, label="gold pair", color="C2", density=True)
+        for part, label_, color, alpha in ((~c.gold, "not gold", "C7", 0.6), (c.gold, "gold pair", "C2", 0.7)):
+            if part.any():  # a density of nothing is 0/0: leave an empty group out
+                ax.hist(c.score[part], bins=bins, alpha=alpha, label=label_, color=color, density=True)
         ax.axvline(thresholds[label], color="C3", ls="--", lw=1, label="threshold (tuned)")
         ax.set_title(label, fontsize=10)
         ax.set_xlabel("ratio margin score")
