@@ -25,7 +25,7 @@ site: setup
 ## Lint, unit tests, then the quick-profile book end to end (what CI runs).
 test: setup
 	$(PY) -m ruff check mlkd_utils tests
-	$(PY) -m pytest -q --timeout=1800
+	$(PY) -m pytest -q --timeout=3600
 
 ## The unit tests only (seconds).
 test-fast: setup
