@@ -78,10 +78,7 @@ def miners(profile: Profile, objectives: bool = True) -> list[Miner]:
     with ``objectives`` every finished chapter-6 student of that seed (never trained here): the
     translation-ranking objectives mined next to the distilled students."""
     s = settings(profile)
-    out = []
-    teacher = load_sentence_model(profile.teacher)
-    fp = model_fingerprint(profile.teacher)
-    out.append(Miner("teacher", None, "", teacher_folder(profile), _cache(profile, teacher, f"teacher-{fp[:12]}")))
+    out = [teacher_miner(profile)]
     for name in s["students"]:
         result = distill(profile, name, s["seed"])
         out.append(_miner(profile, name, result, tuple(profile.student_config(name).languages)))
@@ -93,6 +90,13 @@ def miners(profile: Profile, objectives: bool = True) -> list[Miner]:
             if result.run_dir.name not in known:
                 out.append(_miner(profile, label, result, langs))
     return out
+
+
+def teacher_miner(profile: Profile) -> Miner:
+    """The teacher, its embeddings cached under its fingerprint (shared by chapters 4 and 6)."""
+    teacher = load_sentence_model(profile.teacher)
+    fp = model_fingerprint(profile.teacher)
+    return Miner("teacher", None, "", teacher_folder(profile), _cache(profile, teacher, f"teacher-{fp[:12]}"))
 
 
 def _miner(profile: Profile, label: str, result, languages: tuple[str, ...]) -> Miner:

@@ -25,10 +25,9 @@ from mlkd_utils.config import OBJECTIVES, TATOEBA_CODES, DistillConfig, Profile,
 from mlkd_utils.distill import DistillResult, distill, finished_run
 from mlkd_utils.errors import ConfigError
 from mlkd_utils.experiments import LazyModel, evaluate_model, evaluate_run
-from mlkd_utils.mining_study import Miner, _cache, _miner, benchmarks, mine, run_mining, run_tatoeba_all
-from mlkd_utils.models import load_sentence_model, model_fingerprint
+from mlkd_utils.mining_study import Miner, _miner, benchmarks, mine, run_mining, run_tatoeba_all, teacher_miner
+from mlkd_utils.models import load_sentence_model
 from mlkd_utils.results import record_run
-from mlkd_utils.sts_study import teacher_folder
 
 CHAPTER = "06_objectives"
 PREFIX = "objective-"
@@ -103,12 +102,6 @@ def plan(profile: Profile) -> list[PlannedRun]:
 def config_for(profile: Profile, run: PlannedRun) -> DistillConfig:
     base = profile.student_config(settings(profile)["base"])
     return _merge_dataclass(base, run.overrides, f"chapters.{CHAPTER}: {run.name}")
-
-
-def teacher_miner(profile: Profile) -> Miner:
-    teacher = load_sentence_model(profile.teacher)
-    fp = model_fingerprint(profile.teacher)
-    return Miner("teacher", None, "", teacher_folder(profile), _cache(profile, teacher, f"teacher-{fp[:12]}"))
 
 
 def run_miner(run: PlannedRun, result: DistillResult, profile: Profile) -> Miner:
