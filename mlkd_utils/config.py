@@ -166,6 +166,8 @@ class Profile:
     tatoeba_languages: list[str] = field(default_factory=lambda: list(TEN_LANGUAGES))
     #: Cap on pairs per language of the machine-translated STS benchmark (None: all 1,379).
     stsb_max_pairs: int | None = None
+    #: Cap on pairs per STS17 file (None: all 250; the quick profile smoke-tests with fewer).
+    sts17_max_pairs: int | None = None
     bf16_inference: bool | str = "auto"
     distill: DistillConfig = field(default_factory=DistillConfig)
     #: The BUCC-style mining benchmark (chapter 4); its sentences never enter a training corpus.

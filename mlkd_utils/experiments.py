@@ -14,7 +14,7 @@ from sentence_transformers import SentenceTransformer
 from mlkd_utils.config import DistillConfig, Profile
 from mlkd_utils.distill import DistillResult, distill
 from mlkd_utils.evaluation import STSB_MT_LANGUAGES, evaluate_sts17, evaluate_stsb_mt, evaluate_tatoeba
-from mlkd_utils.io import read_checked, stable_hash, write_checked
+from mlkd_utils.io import locked, read_checked, stable_hash, write_checked
 from mlkd_utils.paths import data_root
 from mlkd_utils.results import record_run, to_rows, write_metrics
 
@@ -50,10 +50,11 @@ def evaluate_model(
         raise ConfigError(f"unknown tasks {sorted(unknown)}; known: {list(ALL_TASKS)}")
     languages = list(profile.tatoeba_languages if tatoeba_languages is None else tatoeba_languages)
     stsb_langs = list(STSB_MT_LANGUAGES if stsb_languages is None else stsb_languages)
+    sts17_cap = {"max_pairs": profile.sts17_max_pairs} if profile.sts17_max_pairs is not None else {}
     settings = {
         "stsb_mt": {"languages": stsb_langs, "max": profile.stsb_max_pairs, "bf16": str(profile.bf16_inference)},
-        # the subsets enter the key only when restricted, so caches of full evaluations stay valid
-        "sts17": {"bf16": str(profile.bf16_inference), **({"subsets": sts17_subsets} if sts17_subsets else {})},
+        # subsets and caps enter the key only when set, so caches of full evaluations stay valid
+        "sts17": {"bf16": str(profile.bf16_inference), **sts17_cap},
         "tatoeba": {"languages": languages, "max": profile.tatoeba_max_sentences, "bf16": str(profile.bf16_inference)},
     }
     runners = {
@@ -66,7 +67,11 @@ def evaluate_model(
         ),
         "sts17": (
             lambda: evaluate_sts17(
-                model, sts17_subsets, batch_size=profile.encode_batch_size, bf16=profile.bf16_inference
+                model,
+                sts17_subsets,
+                batch_size=profile.encode_batch_size,
+                bf16=profile.bf16_inference,
+                max_pairs=profile.sts17_max_pairs,
             ),
             ["spearman"],
             ("ci_low", "ci_high"),
@@ -85,9 +90,15 @@ def evaluate_model(
     }
     out: dict[str, pd.DataFrame] = {}
     t0 = time.time()
+    where = {"data_root": str(data_root())}
+    if sts17_subsets:
+        # a cached evaluation on every file already holds the rows of any subset of them
+        full = {**settings["sts17"], **where}
+        settings["sts17"] = {**settings["sts17"], "subsets": sts17_subsets}
+        runners["sts17"] = (_subset_of(runners["sts17"][0], cache_dir, full, sts17_subsets), *runners["sts17"][1:])
     for task in tasks:
         run, metrics, ci = runners[task]
-        out[task] = _cached(run, cache_dir, task, {**settings[task], "data_root": str(data_root())})
+        out[task] = _cached(run, cache_dir, task, {**settings[task], **where})
         rows = to_rows(
             out[task], chapter=chapter, model=model_id, task=task, metrics=metrics, seed=seed, run_id=run_id, ci=ci
         )
@@ -96,26 +107,59 @@ def evaluate_model(
     return out
 
 
+def _entry(cache_dir: Path, task: str, settings: dict) -> Path:
+    return Path(cache_dir) / "eval" / f"{task}-{stable_hash(settings)}.csv"
+
+
+def _read_entry(path: Path) -> pd.DataFrame | None:
+    """A cached score table, or None when missing, empty, damaged or unparseable (logged)."""
+    data = read_checked(path)
+    if data is None:
+        return None
+    try:
+        frame = pd.read_csv(io.BytesIO(data), keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        log.warning("%s unreadable (%s): evaluating again", path, exc)
+        return None
+    if "subset" not in frame.columns or not len(frame):
+        log.warning("%s has no rows: evaluating again", path)
+        return None
+    if not path.with_name(path.name + ".sha256").is_file():
+        write_checked(path, data)  # an entry from before sidecars: checked from now on
+    return frame
+
+
 def _cached(run, cache_dir: Path | None, task: str, settings: dict) -> pd.DataFrame:
     """Scores kept as CSV under a hash of the settings, checked against a sha256 sidecar on read;
-    a damaged or unparseable entry is logged and computed again, never used."""
+    a damaged or unparseable entry is logged and computed again, never used.
+
+    The entry is locked while it is computed: chapters executed side by side (``book --jobs``) ask
+    for the same model's scores, and the second waits for the first instead of encoding twice.
+    """
     if cache_dir is None:
         return run()
-    path = Path(cache_dir) / "eval" / f"{task}-{stable_hash(settings)}.csv"
-    data = read_checked(path)
-    if data is not None:
-        try:
-            frame = pd.read_csv(io.BytesIO(data), keep_default_na=False, na_values=[""])
-            if "subset" in frame.columns and len(frame):
-                if not path.with_name(path.name + ".sha256").is_file():
-                    write_checked(path, data)  # an entry from before sidecars: checked from now on
-                return frame
-            log.warning("%s has no rows: evaluating again", path)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-            log.warning("%s unreadable (%s): evaluating again", path, exc)
-    frame = run()
-    write_checked(path, frame.to_csv(index=False).encode("utf-8"))
+    path = _entry(cache_dir, task, settings)
+    frame = _read_entry(path)
+    if frame is not None:
+        return frame
+    with locked(path):
+        frame = _read_entry(path)
+        if frame is None:
+            frame = run()
+            write_checked(path, frame.to_csv(index=False).encode("utf-8"))
     return frame
+
+
+def _subset_of(run, cache_dir: Path | None, full_settings: dict, subsets: list[str]):
+    """``run``, unless the cache already holds an evaluation on every file: then its rows of ``subsets``."""
+
+    def subset_run() -> pd.DataFrame:
+        full = _read_entry(_entry(cache_dir, "sts17", full_settings)) if cache_dir is not None else None
+        if full is not None and set(subsets) <= set(full.subset):
+            return full[full.subset.isin(subsets)].reset_index(drop=True)
+        return run()
+
+    return subset_run
 
 
 def evaluate_run(

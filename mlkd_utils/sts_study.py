@@ -94,10 +94,16 @@ def paired_pairs(profile: Profile, name: str, seed: int) -> dict[str, pd.DataFra
         ("teacher", teacher_folder(profile), lambda: load_sentence_model(profile.teacher)),
         (f"{name} (seed {seed})", result.run_dir, result.load_model),
     ):
-        key = stable_hash({"bf16": str(profile.bf16_inference), "data_root": str(data_root())})
+        cap = {"max_pairs": profile.sts17_max_pairs} if profile.sts17_max_pairs is not None else {}
+        key = stable_hash({"bf16": str(profile.bf16_inference), "data_root": str(data_root()), **cap})
         path = folder / "eval" / f"sts17-pairs-{key}.csv"
         if not path.is_file():
-            frame = pair_scores(load(), batch_size=profile.encode_batch_size, bf16=profile.bf16_inference)
+            frame = pair_scores(
+                load(),
+                batch_size=profile.encode_batch_size,
+                bf16=profile.bf16_inference,
+                max_pairs=profile.sts17_max_pairs,
+            )
             atomic_write_text(path, frame.to_csv(index=False))
         out[label] = pd.read_csv(path)
     return out

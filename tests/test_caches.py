@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from mlkd_utils.experiments import _cached
 
@@ -46,3 +47,57 @@ def test_entry_without_sidecar_is_validated_then_checked_from_then_on(tmp_path):
     path.write_text("subset,spearman\n")  # parses, but has no rows
     _cached(run, tmp_path, "sts17", {})
     assert len(calls) == 2
+
+
+def _compute_once(args) -> int:
+    """One of two processes asking for the same entry: returns how many times *it* computed."""
+    import time
+
+    folder, marker = args
+    computed = []
+
+    def run():
+        computed.append(1)
+        with open(marker, "a") as fh:
+            fh.write("x")
+        time.sleep(1.0)  # long enough for the other process to arrive while this one computes
+        return pd.DataFrame({"subset": ["en-de"], "spearman": [1.0]})
+
+    _cached(run, folder, "sts17", {"same": True})
+    return len(computed)
+
+
+def test_two_processes_asking_for_one_entry_compute_it_once(tmp_path):
+    import multiprocessing as mp
+
+    marker = tmp_path / "computed.txt"
+    with mp.get_context("spawn").Pool(2) as pool:
+        counts = pool.map(_compute_once, [(tmp_path, marker)] * 2)
+    assert sorted(counts) == [0, 1] and marker.read_text() == "x"
+
+
+class _Exploding:
+    """A model whose use fails the test: proves an answer came from the cache."""
+
+    def __getattr__(self, item):
+        raise AssertionError(f"model used ({item}) although the cache held the scores")
+
+
+def test_a_subset_of_sts17_files_is_read_from_a_cached_evaluation_of_all_of_them(tmp_path, tiny_root, teacher):
+    from mlkd_utils.config import load_profile
+    from mlkd_utils.experiments import evaluate_model
+
+    prof = load_profile("quick", {"sts17_max_pairs": 8})
+    full = evaluate_model(teacher, "teacher", prof, "t", ("sts17",), cache_dir=tmp_path)["sts17"]
+    assert len(full) == 11 and set(full.n) == {8}  # the cap: 8 of the tiny files' 20 pairs
+    part = evaluate_model(
+        _Exploding(), "teacher", prof, "t", ("sts17",), cache_dir=tmp_path, sts17_subsets=["en-de", "ar-ar"]
+    )
+    assert (
+        part["sts17"].set_index("subset").spearman.to_dict()
+        == full.set_index("subset").spearman[["en-de", "ar-ar"]].to_dict()
+    )
+    # another cap is another evaluation: the model is needed again
+    other = load_profile("quick", {"sts17_max_pairs": 12})
+    with pytest.raises(AssertionError, match="model used"):
+        evaluate_model(_Exploding(), "teacher", other, "t", ("sts17",), cache_dir=tmp_path, sts17_subsets=["en-de"])

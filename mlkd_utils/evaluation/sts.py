@@ -75,16 +75,26 @@ def evaluate_sts(
     return pd.DataFrame(rows)
 
 
+def load_sts17_files(subsets: list[str] | None = None, max_pairs: int | None = None) -> list[STSData]:
+    """The STS17 files, each cut to its first ``max_pairs`` pairs (the quick profile's smoke test:
+    encoding is most of an evaluation's time, and CI needs the path, not the number)."""
+    data = [load_sts17(s) for s in subsets or STS17_SUBSETS]
+    if max_pairs is None:
+        return data
+    return [STSData(d.subset, d.sentences1[:max_pairs], d.sentences2[:max_pairs], d.scores[:max_pairs], d.source)
+            for d in data]
+
+
 def evaluate_sts17(
     model: SentenceTransformer,
     subsets: list[str] | None = None,
     batch_size: int = 128,
     bf16: bool | str = "auto",
     n_boot: int = 1000,
+    max_pairs: int | None = None,
 ) -> pd.DataFrame:
     """One row per STS17 file: ``subset, spearman, ci_low, ci_high, n``."""
-    data = [load_sts17(s) for s in subsets or STS17_SUBSETS]
-    return evaluate_sts(model, data, batch_size, bf16, n_boot)
+    return evaluate_sts(model, load_sts17_files(subsets, max_pairs), batch_size, bf16, n_boot)
 
 
 def evaluate_stsb_mt(
@@ -109,11 +119,15 @@ def evaluate_stsb_mt(
 
 
 def pair_scores(
-    model: SentenceTransformer, subsets: list[str] | None = None, batch_size: int = 128, bf16: bool | str = "auto"
+    model: SentenceTransformer,
+    subsets: list[str] | None = None,
+    batch_size: int = 128,
+    bf16: bool | str = "auto",
+    max_pairs: int | None = None,
 ) -> pd.DataFrame:
     """Gold score and cosine of every pair of the STS17 files (long format: subset, pair, gold, cosine),
     for scatter plots and paired comparisons of two models on the same pairs."""
-    data = [load_sts17(s) for s in subsets or STS17_SUBSETS]
+    data = load_sts17_files(subsets, max_pairs)
     frames = [
         pd.DataFrame({"subset": d.subset, "pair": np.arange(len(d)), "gold": d.scores, "cosine": cos})
         for d, cos in zip(data, cosine_scores(model, data, batch_size, bf16))
