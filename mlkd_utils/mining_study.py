@@ -68,6 +68,9 @@ class Miner:
     cache: TeacherCache
     #: Languages it was trained on besides English (empty for the teacher).
     languages: tuple[str, ...] = ()
+    #: Another chapter's student (chapter 6's objectives): mined here from the embeddings that chapter
+    #: cached, but left out of the 112-language Tatoeba sweep (~20 minutes per model on the cpu profile).
+    guest: bool = False
 
     def embed(self, texts: list[str]) -> np.ndarray:
         return self.cache.raw_embeddings(texts, show_progress_bar=len(texts) > 5000)
@@ -88,7 +91,7 @@ def miners(profile: Profile, objectives: bool = True) -> list[Miner]:
         known = {m.run_id for m in out}
         for label, result, langs in objective_study.finished_students(profile, s["seed"]):
             if result.run_dir.name not in known:
-                out.append(_miner(profile, label, result, langs))
+                out.append(_miner(profile, label, result, langs, guest=True))
     return out
 
 
@@ -99,10 +102,11 @@ def teacher_miner(profile: Profile) -> Miner:
     return Miner("teacher", None, "", teacher_folder(profile), _cache(profile, teacher, f"teacher-{fp[:12]}"))
 
 
-def _miner(profile: Profile, label: str, result, languages: tuple[str, ...]) -> Miner:
+def _miner(profile: Profile, label: str, result, languages: tuple[str, ...], guest: bool = False) -> Miner:
     model = result.load_model()
     run_id = result.run_dir.name
-    return Miner(label, result.info.get("seed"), run_id, result.run_dir, _cache(profile, model, run_id), languages)
+    cache = _cache(profile, model, run_id)
+    return Miner(label, result.info.get("seed"), run_id, result.run_dir, cache, languages, guest)
 
 
 def _cache(profile: Profile, model: SentenceTransformer, model_id: str) -> TeacherCache:

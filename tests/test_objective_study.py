@@ -111,3 +111,28 @@ def test_scores_group_sts_files_and_tatoeba_languages_and_summary_reports_spread
     assert table.loc["ranking", "STS17 en-en"] == "95.0 ± 7.1"  # 90 and 100
     assert table.loc["teacher", "STS17 en-en"] == "80.0"  # one value: no spread shown
     assert "ems" not in table.index  # unfinished runs are listed by run_study, never scored as zero
+
+
+def test_chapter_6_students_join_chapter_4_as_guests_left_out_of_its_tatoeba_sweep(monkeypatch):
+    """Chapter 4 mines every finished chapter-6 student next to its own, without training them and
+    without encoding Tatoeba's 112 languages for each (chapter 6 scores its own languages)."""
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from mlkd_utils import mining_study
+
+    def run(name):
+        return SimpleNamespace(run_dir=Path("/runs") / f"{name}-s42-x", info={"seed": 42}, load_model=lambda: None)
+
+    own, ranking = run("student-10lang"), run("objective-ranking")
+    monkeypatch.setattr(mining_study, "distill", lambda *a, **k: own)
+    monkeypatch.setattr(mining_study, "teacher_miner", lambda p: mining_study.Miner("teacher", None, "", None, None))
+    monkeypatch.setattr(mining_study, "_cache", lambda *a: None)
+    monkeypatch.setattr(
+        os_,
+        "finished_students",
+        lambda p, seed: [("student-10lang", own, ("de",)), ("objective-ranking", ranking, ("de",))],
+    )
+    got = [(m.label, m.guest) for m in mining_study.miners(load_profile("quick"))]
+    assert got == [("teacher", False), ("student-10lang", False), ("objective-ranking", True)]
+    assert [(m.label, m.guest) for m in mining_study.miners(load_profile("quick"), objectives=False)] == got[:2]
