@@ -24,7 +24,7 @@ site: setup
 
 ## Lint, unit tests, then the quick-profile book end to end (what CI runs).
 test: setup
-	$(PY) -m ruff check mlkd_utils tests
+	$(PY) -m ruff check mlkd_utils tests bench
 	$(PY) -m pytest -q --timeout=3600
 
 ## The unit tests only (seconds).
@@ -32,7 +32,7 @@ test-fast: setup
 	$(PY) -m pytest -q -m "not slow and not book"
 
 lint: setup
-	$(PY) -m ruff check mlkd_utils tests
+	$(PY) -m ruff check mlkd_utils tests bench
 
 clean:
 	rm -rf _build

@@ -8,6 +8,8 @@ import pytest
 from mlkd_utils.data.bucc import BUCCData
 from mlkd_utils.mining import best_threshold, knn_search, mine_and_score, mine_candidates, precision_recall_f1
 from mlkd_utils.mining.bucc import candidate_frame, split_bucc
+from mlkd_utils.mining.knn import knn_both
+from mlkd_utils.mining.margin import RETRIEVAL_MODES
 
 
 def deg(*angles: float) -> np.ndarray:
@@ -81,6 +83,19 @@ def test_knn_exact_sharded_and_ivf_agree_with_brute_force():
     assert (i3 == ids).all() and np.allclose(s3, sims, atol=1e-5)
     _, ivf = knn_search(q, db, 5, index="ivf", nlist=8, nprobe=8)  # probing every cell is exact
     assert (ivf == brute).all()
+
+
+@pytest.mark.parametrize("block", [7, 64, 1000])
+def test_one_pass_both_directions_equals_two_exact_searches(block):
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(130, 16)), rng.normal(size=(90, 16))
+    (sf, i_f), (sb, ib) = knn_both(x, y, 4, block=block)  # blocks smaller than k, uneven, one block
+    ref_f, ref_b = knn_search(x, y, 4), knn_search(y, x, 4)
+    assert (i_f == ref_f[1]).all() and (ib == ref_b[1]).all()
+    assert np.allclose(sf, ref_f[0], atol=1e-5) and np.allclose(sb, ref_b[0], atol=1e-5)
+    for mode in RETRIEVAL_MODES:
+        a, b = mine_candidates(x, y, 4, mode), mine_candidates(x, y, 4, mode, index="blocked")
+        assert (a.src == b.src).all() and (a.trg == b.trg).all() and np.allclose(a.score, b.score, atol=1e-5)
 
 
 def _bucc(n: int = 40, noise: float = 0.0, seed: int = 0):

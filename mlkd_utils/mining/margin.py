@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlkd_utils.mining.knn import knn_search
+from mlkd_utils.mining.knn import knn_both, knn_search
 
 RETRIEVAL_MODES = ("forward", "backward", "intersection", "max")
 SCORINGS = ("ratio", "cosine")
@@ -49,8 +49,11 @@ def mine_candidates(
         raise ValueError(f"unknown retrieval mode {mode!r}; known: {RETRIEVAL_MODES}")
     if scoring not in SCORINGS:
         raise ValueError(f"unknown scoring {scoring!r}; known: {SCORINGS}")
-    sim_xy, ids_xy = knn_search(x, y, k, index=index, nprobe=nprobe)
-    sim_yx, ids_yx = knn_search(y, x, k, index=index, nprobe=nprobe)
+    if index == "blocked":
+        (sim_xy, ids_xy), (sim_yx, ids_yx) = knn_both(x, y, k)
+    else:
+        sim_xy, ids_xy = knn_search(x, y, k, index=index, nprobe=nprobe)
+        sim_yx, ids_yx = knn_search(y, x, k, index=index, nprobe=nprobe)
     mean_x, mean_y = sim_xy.mean(axis=1), sim_yx.mean(axis=1)
     # The k-NN search already returned every candidate's cosine; the margin only rescales it.
     fwd, bwd = sim_xy, sim_yx
