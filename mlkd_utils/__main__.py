@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "distill":
         from pathlib import Path
 
-        from mlkd_utils.distill import distill
+        from mlkd_utils.distill import distill, world_rank_size
         from mlkd_utils.experiments import evaluate_model
         from mlkd_utils.results import record_run
 
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         seed = args.seed if args.seed is not None else profile.seeds[0]
         result = distill(profile, args.student, seed, output_root=Path(args.output_dir) if args.output_dir else None)
         print(f"model: {result.model_path}")
-        if tasks:
+        if tasks and world_rank_size()[0] == 0:  # under torchrun: trained by all ranks, scored once
             scores = evaluate_model(
                 result.load_model(), args.student, profile, args.chapter, tasks, seed, result.run_dir.name
             )

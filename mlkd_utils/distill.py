@@ -13,10 +13,12 @@ training log as CSV, the final model and ``done.json``; a finished run is never 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import json
 import logging
+import os
 import shutil
 import time
 from pathlib import Path
@@ -34,6 +36,7 @@ from mlkd_utils.config import ADDED_LATER, DistillConfig, Profile
 from mlkd_utils.corpus import benchmark_holdout, build_corpus
 from mlkd_utils.data.sts import load_sts17
 from mlkd_utils.encode import resolve_bf16
+from mlkd_utils.errors import ConfigError
 from mlkd_utils.io import atomic_write_json, atomic_write_text, check_writable, locked, stable_hash
 from mlkd_utils.models import (
     build_student,
@@ -173,15 +176,28 @@ def distill(
 
     init = profile.teacher if profile.student_init == "teacher" else profile.student_init
     objectives.check(cfg)
+    rank, world = world_rank_size()
+    if cfg.batch_size % world:
+        raise ConfigError(f"batch_size {cfg.batch_size} does not split over {world} data-parallel processes")
     check_writable(run_dir, required_free_bytes(init, cfg.max_steps, cfg.save_steps))
     # Two processes asked for the same run (two chapters executed side by side, or a worker and a
     # notebook): the second waits for the first and then reuses its result instead of training the
-    # same folder at the same time.
-    with locked(run_dir):
+    # same folder at the same time. Under torchrun the ranks train it *together*: only rank 0 locks.
+    with locked(run_dir) if rank == 0 else contextlib.nullcontext():
         if done.is_file() and not force:
             log.info("reusing run %s, finished by another process", run_dir)
             return finished_run(profile, name, seed, cfg, output_root)
         return _train(profile, name, seed, cfg, key, run_dir, teacher, force, keep_checkpoints)
+
+
+def world_rank_size() -> tuple[int, int]:
+    """(rank, number of processes) under ``torchrun`` / ``accelerate launch``; (0, 1) otherwise."""
+    return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+
+
+def _barrier() -> None:
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.barrier()
 
 
 def _train(
@@ -196,13 +212,17 @@ def _train(
     keep_checkpoints: bool,
 ) -> DistillResult:
     done = run_dir / "done.json"
-    if force:  # scores of the previous model must not be served for the new one
+    rank, world = world_rank_size()
+    main = rank == 0  # data-parallel: every rank trains, rank 0 alone writes the run folder
+    if force and main:  # scores of the previous model must not be served for the new one
         shutil.rmtree(run_dir / "eval", ignore_errors=True)
-    atomic_write_json(run_dir / "config.json", key)
+    if main:
+        atomic_write_json(run_dir / "config.json", key)
     set_seed(seed)
     teacher = teacher or load_sentence_model(profile.teacher, cfg.max_seq_length)
     corpus = build_corpus(cfg, seed, benchmark_holdout(profile) if cfg.exclude_benchmarks else frozenset())
-    atomic_write_text(run_dir / "composition.csv", corpus.composition.to_csv(index=False))
+    if main:
+        atomic_write_text(run_dir / "composition.csv", corpus.composition.to_csv(index=False))
 
     cache = TeacherCache(
         teacher, model_fingerprint(profile.teacher), batch_size=profile.encode_batch_size, bf16=profile.bf16_inference
@@ -229,8 +249,10 @@ def _train(
     args = SentenceTransformerTrainingArguments(
         output_dir=str(run_dir / "checkpoints"),
         max_steps=cfg.max_steps,
-        per_device_train_batch_size=cfg.batch_size,
-        per_device_eval_batch_size=cfg.batch_size,
+        # the run's batch is global: under DDP each of ``world`` processes takes its share, so the
+        # run (and its key) is the same recipe on one process or many
+        per_device_train_batch_size=cfg.batch_size // world,
+        per_device_eval_batch_size=cfg.batch_size // world,
         learning_rate=cfg.learning_rate,
         warmup_steps=int(cfg.warmup_ratio * cfg.max_steps),
         lr_scheduler_type=cfg.lr_scheduler,
@@ -263,9 +285,11 @@ def _train(
     if checkpoint is not None:
         step = int(checkpoint.name.split("-")[1])
         log.warning("resuming %s from %s", run_dir.name, checkpoint.name)
-        log_cb.truncate_after(step)
+        if main:
+            log_cb.truncate_after(step)
     else:
-        (run_dir / "train_log.csv").unlink(missing_ok=True)
+        if main:
+            (run_dir / "train_log.csv").unlink(missing_ok=True)
         trainer.evaluate()  # step-0 dev metrics: the starting point of every curve
     t1 = time.time()
     out = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
@@ -274,7 +298,8 @@ def _train(
         trainer.evaluate()  # the final point of every curve
 
     final = with_normalize(student)
-    final.save(str(run_dir / "model"))
+    if main:
+        final.save(str(run_dir / "model"))
     info = {
         "name": name,
         "seed": seed,
@@ -288,11 +313,14 @@ def _train(
         "train_seconds": train_seconds,
         "resumed_from": checkpoint.name if checkpoint else None,
         "train_runtime": out.metrics.get("train_runtime"),
+        "processes": world,
         **provenance(),
     }
-    atomic_write_json(done, info)
-    if not keep_checkpoints:
-        shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
+    if main:
+        atomic_write_json(done, info)
+        if not keep_checkpoints:
+            shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
+    _barrier()  # the other ranks return once the model is on disk
     return DistillResult(name, run_dir, run_dir / "model", _read_log(run_dir), info)
 
 
