@@ -194,26 +194,31 @@ def train_and_evaluate(
     to the profile's config of student ``name``."""
     seed = profile.seeds[0] if seed is None else seed
     result = distill(profile, name, seed, cfg=cfg)
-    run_id = result.run_dir.name
     t0 = time.time()
     scores = evaluate_run(
         result, profile, chapter, tasks, name, tatoeba_languages=tatoeba_languages, sts17_subsets=sts17_subsets
     )
+    record_training(profile, result, chapter, eval_seconds=time.time() - t0)
+    return result, scores
+
+
+def record_training(profile: Profile, result: DistillResult, chapter: str, **extra) -> None:
+    """A finished run's provenance in ``results/<profile>/runs/<run id>.json``: its config, how it
+    trained and with which commit (the results file adds the commit that scored it)."""
     record_run(
         profile.name,
-        run_id,
+        result.run_dir.name,
         {
             "chapter": chapter,
-            "seed": seed,
+            "seed": result.info.get("seed"),
             "config": result.info.get("run_key"),
             "training": {
                 k: v for k, v in result.info.items() if k not in {"run_key", "git_commit", "packages", "hardware"}
             },
             "trained_with_commit": result.info.get("git_commit"),
-            "eval_seconds": time.time() - t0,
+            **extra,
         },
     )
-    return result, scores
 
 
 class LazyModel:

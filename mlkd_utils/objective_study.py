@@ -24,10 +24,9 @@ from tqdm.auto import tqdm
 from mlkd_utils.config import OBJECTIVES, TATOEBA_CODES, DistillConfig, Profile, _merge_dataclass, load_profile
 from mlkd_utils.distill import DistillResult, distill, finished_run
 from mlkd_utils.errors import ConfigError
-from mlkd_utils.experiments import LazyModel, evaluate_model, evaluate_run
+from mlkd_utils.experiments import LazyModel, evaluate_model, evaluate_run, record_training
 from mlkd_utils.mining_study import Miner, _miner, benchmarks, mine, run_mining, run_tatoeba_all, teacher_miner
 from mlkd_utils.models import load_sentence_model
-from mlkd_utils.results import record_run
 
 CHAPTER = "06_objectives"
 PREFIX = "objective-"
@@ -48,6 +47,8 @@ DEFAULTS: dict[str, Any] = {
     "base_overrides": {},
     #: Per objective, DistillConfig fields that differ from the base (kept empty for a fair race).
     "overrides": {},
+    #: Objectives repeated at the seeds after the first (None: all of them); a budget knob.
+    "later_seeds_objectives": None,
     #: Sensitivity runs on the first seed: ``{name, objective, **fields}``.
     "extra": [],
     #: STS17 files scored (None: all of them; the quick profile scores a few).
@@ -88,9 +89,15 @@ def plan(profile: Profile) -> list[PlannedRun]:
         label = extra.pop("name")
         obj = extra.get("objective", "mse")
         extras.append(PlannedRun(f"{PREFIX}{label}", obj, seeds[0], {**s["base_overrides"], **extra}, label))
+    later = s["later_seeds_objectives"]
+    unknown = sorted(set(later or []) - set(s["objectives"]))
+    if unknown:
+        raise ConfigError(f"chapters.{CHAPTER}.later_seeds_objectives: {unknown} not in objectives {s['objectives']}")
     runs = []
     for seed in seeds:
         for obj in s["objectives"]:
+            if seed != seeds[0] and later is not None and obj not in later:
+                continue
             name = s["base"] if obj == "mse" else f"{PREFIX}{obj}"
             fields = {**s["base_overrides"], "objective": obj, **s["overrides"].get(obj, {})}
             runs.append(PlannedRun(name, obj, seed, fields, obj))
@@ -137,19 +144,7 @@ def run_study(profile: Profile, worker: int = 0, workers: int = 1, train: bool |
             continue
         result = distill(profile, run.name, run.seed, cfg=cfg)
         evaluate(profile, run_miner(run, result, profile), result)
-        record_run(
-            profile.name,
-            result.run_dir.name,
-            {
-                "chapter": CHAPTER,
-                "seed": run.seed,
-                "config": result.info.get("run_key"),
-                "training": {
-                    k: v for k, v in result.info.items() if k not in {"run_key", "git_commit", "packages", "hardware"}
-                },
-                "trained_with_commit": result.info.get("git_commit"),
-            },
-        )
+        record_training(profile, result, CHAPTER)
     return runs_frame(profile, runs)
 
 

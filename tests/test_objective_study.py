@@ -21,7 +21,9 @@ def test_every_objective_runs_once_per_seed_and_only_the_objective_changes(name)
     runs = os_.plan(prof)
     seeds = spec["seeds"] or prof.seeds
     main = [r for r in runs if r.label in OBJECTIVES]
-    assert sorted((r.objective, r.seed) for r in main) == sorted((o, s) for o in OBJECTIVES for s in seeds)
+    later = spec["later_seeds_objectives"] or OBJECTIVES
+    expected = [(o, seeds[0]) for o in OBJECTIVES] + [(o, s) for o in later for s in seeds[1:]]
+    assert sorted((r.objective, r.seed) for r in main) == sorted(expected)
     assert len({(r.name, r.seed) for r in runs}) == len(runs)
     base = dataclasses.replace(prof.student_config(spec["base"]), **spec["base_overrides"])
     for r in main:
@@ -136,3 +138,12 @@ def test_chapter_6_students_join_chapter_4_as_guests_left_out_of_its_tatoeba_swe
     got = [(m.label, m.guest) for m in mining_study.miners(load_profile("quick"))]
     assert got == [("teacher", False), ("student-10lang", False), ("objective-ranking", True)]
     assert [(m.label, m.guest) for m in mining_study.miners(load_profile("quick"), objectives=False)] == got[:2]
+
+
+def test_later_seeds_repeat_only_the_objectives_named_and_a_typo_fails():
+    prof = load_profile("cpu", {"chapters.06_objectives.later_seeds_objectives": ["mse", "labse"]})
+    later = {(r.objective, r.seed) for r in os_.plan(prof) if r.seed != 42}
+    assert later == {("mse", 43), ("labse", 43)}
+    bad = load_profile("cpu", {"chapters.06_objectives.later_seeds_objectives": ["labes"]})
+    with pytest.raises(ConfigError, match="labes"):
+        os_.plan(bad)
