@@ -3,7 +3,7 @@ PROFILE ?= cpu
 PY := .venv/bin/python
 export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 
-.PHONY: setup book site test test-fast lint clean
+.PHONY: setup book site test test-fast lint bench clean
 
 setup: .venv/.installed
 
@@ -25,11 +25,20 @@ site: setup
 ## Lint, unit tests, then the quick-profile book end to end (what CI runs).
 test: setup
 	$(PY) -m ruff check mlkd_utils tests bench
-	$(PY) -m pytest -q --timeout=3600
+	$(PY) -m pytest -q --timeout=3600 --durations=15
 
 ## The unit tests only (seconds).
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow and not book"
+
+## The benchmarks behind book/performance.md (~20 minutes on a quiet 2-core machine), then the page.
+bench: setup
+	$(PY) bench/encoding.py
+	$(PY) bench/teacher_cache.py
+	$(PY) bench/mining.py
+	$(PY) bench/distill_throughput.py
+	$(PY) bench/book_times.py
+	$(PY) bench/report.py
 
 lint: setup
 	$(PY) -m ruff check mlkd_utils tests bench

@@ -16,7 +16,7 @@ import argparse
 
 import torch
 
-from mlkd_utils.bench import best_of, mixed_pairs, write_bench
+from mlkd_utils.bench import bert_flops, best_of, mixed_pairs, padded_lengths, write_bench
 from mlkd_utils.encode import encode, resolve_bf16
 from mlkd_utils.models import load_sentence_model
 
@@ -25,22 +25,6 @@ def matmul_gflops(dtype: torch.dtype, tokens: int = 4096, d: int = 384, repeats:
     a, b = torch.randn(tokens, d, dtype=dtype), torch.randn(d, 4 * d, dtype=dtype)
     seconds = best_of(lambda: torch.mm(a, b), repeats)
     return 2 * tokens * d * 4 * d / seconds / 1e9
-
-
-def bert_flops(lengths: list[int], d: int, layers: int) -> float:
-    """Forward FLOPs: per layer 24*L*d^2 (QKV, output and feed-forward matmuls) + 4*L^2*d (attention)."""
-    return float(sum(layers * (24 * n * d * d + 4 * n * n * d) for n in lengths))
-
-
-def padded_lengths(lengths: list[int], batch_size: int) -> list[int]:
-    """Each sentence's length after padding to its batch's longest, batches cut from the
-    length-sorted order as sentence-transformers' ``encode`` does."""
-    order = sorted(lengths, reverse=True)
-    out = []
-    for i in range(0, len(order), batch_size):
-        batch = order[i : i + batch_size]
-        out += [batch[0]] * len(batch)
-    return out
 
 
 def main(argv: list[str] | None = None) -> None:
