@@ -243,9 +243,9 @@ def score_candidates(profile: Profile, runs: pd.DataFrame, objectives: list[str]
     for obj in objectives:
         if obj not in first.index:
             continue
-        r = first.loc[obj]
-        result = finished_run(profile, r.model, int(r.seed), config_for(profile, _planned(profile, obj, int(r.seed))))
-        miner = run_miner(_planned(profile, obj, int(r.seed)), result, profile)
+        run = _planned(profile, obj, int(first.loc[obj].seed))
+        result = finished_run(profile, run.name, run.seed, config_for(profile, run))
+        miner = run_miner(run, result, profile)
         mined = mine(miner, splits, k=4)
         out[obj], thresholds[obj] = mined.candidates, mined.threshold
     return {"candidates": out, "thresholds": thresholds}
