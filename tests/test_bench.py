@@ -21,34 +21,20 @@ def test_padding_follows_length_sorted_batches():
 
 
 def test_report_shows_measured_rows_with_their_machine_and_names_what_is_missing(tmp_path):
+    stamp = {"cpu": "Test CPU", "cores": 2, "gpu": float("nan"), "git_commit": "abc123", "recorded_at": "2026-01-01"}
+    rows = [(1000, 2.0, 1.0, 2.0), (4000, 30.0, 14.0, 2.14)]
     pd.DataFrame(
         [
             {
                 "part": "synthetic",
-                "n_per_side": 1000,
-                "reference_seconds": 2.0,
-                "seconds": 1.0,
-                "speedup": 2.0,
+                "n_per_side": n,
+                "reference_seconds": ref,
+                "seconds": ours,
+                "speedup": x,
                 "identical_pairs": True,
-                "cpu": "Test CPU",
-                "cores": 2,
-                "gpu": float("nan"),
-                "git_commit": "abc123",
-                "recorded_at": "2026-01-01T00:00:00Z",
-            },
-            {
-                "part": "synthetic",
-                "n_per_side": 4000,
-                "reference_seconds": 30.0,
-                "seconds": 14.0,
-                "speedup": 2.14,
-                "identical_pairs": True,
-                "cpu": "Test CPU",
-                "cores": 2,
-                "gpu": float("nan"),
-                "git_commit": "abc123",
-                "recorded_at": "2026-01-01T00:00:00Z",
-            },
+                **stamp,
+            }
+            for n, ref, ours, x in rows
         ]
     ).to_csv(tmp_path / "mining.csv", index=False)
     page = render_report(tmp_path, tmp_path / "figures")
