@@ -3,7 +3,7 @@ PROFILE ?= cpu
 PY := .venv/bin/python
 export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 
-.PHONY: setup book site test test-fast lint bench clean
+.PHONY: setup book site test test-fast lint bench bench-ci clean
 
 setup: .venv/.installed
 
@@ -38,6 +38,11 @@ bench: setup
 	$(PY) bench/mining.py
 	$(PY) bench/distill_throughput.py
 	$(PY) bench/book_times.py
+	$(PY) bench/report.py
+
+## CI's wall time on this machine: a clean clone, .ci/run, timed by part (~20 minutes), then the page.
+bench-ci: setup
+	$(PY) bench/ci_time.py
 	$(PY) bench/report.py
 
 lint: setup

@@ -49,6 +49,7 @@ def synthetic(sizes: list[int], dim: int, k: int) -> list[dict]:
                 "seconds": ours_s,
                 "speedup": ref_s / ours_s,
                 "identical_pairs": same,
+                "dim": dim,
             }
         )
         print(rows[-1], flush=True)

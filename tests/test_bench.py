@@ -38,12 +38,38 @@ def test_report_shows_measured_rows_with_their_machine_and_names_what_is_missing
         ]
     ).to_csv(tmp_path / "mining.csv", index=False)
     page = render_report(tmp_path, tmp_path / "figures")
-    assert page.count("| synthetic") == 2 and "nan" not in page
+    assert "nan" not in page and "| part" not in page  # the two parts are two tables
+    assert "**2.00-2.14x** the speed of two faiss searches here, faster" in page  # the reading follows the rows
+    assert "no `real` rows in `results/bench/mining.csv`" in page
     assert "2.14" in page and "Test CPU (2 cores, GPU: none)" in page and "`abc123`" in page
     assert "Not run yet: no `results/bench/distill_throughput.csv`" in page
     assert (tmp_path / "figures" / "bench_mining.png").is_file()
 
 
-@pytest.mark.parametrize("stem", ["encoding", "teacher_cache", "distill_throughput", "book"])
+def test_mining_floor_comes_from_the_matmul_peak_measured_beside_it(tmp_path):
+    stamp = {"cpu": "Test CPU", "cores": 2, "git_commit": "abc", "recorded_at": "2026-01-01"}
+    pd.DataFrame(
+        [{"what": "matmul fp32 (4096x384 @ 384x1536)", "gflops": 100.0, "of_matmul_fp32": 1.0, **stamp}]
+    ).to_csv(tmp_path / "encoding.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "part": "synthetic",
+                "n_per_side": 100_000,
+                "reference_seconds": 200.0,
+                "seconds": 250.0,
+                "speedup": 0.8,
+                "identical_pairs": True,
+                "dim": 384,
+                **stamp,
+            }
+        ]
+    ).to_csv(tmp_path / "mining.csv", index=False)
+    page = render_report(tmp_path, tmp_path / "figures")
+    # 2 * 100k^2 * 384 = 7.68e12 multiply-adds x2 per direction; at 100 GFLOP/s: 77 s, two directions 154 s
+    assert "77 s for one pass, 154 s for two; faiss took 200 s" in page
+
+
+@pytest.mark.parametrize("stem", ["encoding", "teacher_cache", "distill_throughput", "ci", "book"])
 def test_every_other_section_is_reported_missing_until_its_csv_exists(tmp_path, stem):
     assert f"no `results/bench/{stem}.csv`" in render_report(tmp_path, tmp_path / "figures")
