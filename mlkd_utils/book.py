@@ -73,11 +73,7 @@ def execute(
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
-    from mlkd_utils.paths import results_dir
-
-    timing = results_dir(profile) / "chapter_times.json"
-    last = json.loads(timing.read_text()) if timing.is_file() else {}
-    chapters.sort(key=lambda nb: -last.get(nb.stem, 0.0))
+    chapters = longest_first(chapters, profile)
     with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
         futures = {
             nb.stem: pool.submit(_execute_one, nb, out_dir / nb.name, **args, threads=1, progress=False)
@@ -87,6 +83,17 @@ def execute(
         for stem in sorted(futures):  # a failure is raised in chapter order, after the others finished
             times[stem] = futures[stem].result()
     return times
+
+
+def longest_first(chapters: list[Path], profile: str) -> list[Path]:
+    """Chapters by expected time, longest first: the last recorded ``chapter_times.json`` of the
+    profile or, on a fresh machine, the profile's ``chapter_seconds``; unknown chapters last."""
+    from mlkd_utils.config import load_profile
+    from mlkd_utils.paths import results_dir
+
+    timing = results_dir(profile) / "chapter_times.json"
+    last = json.loads(timing.read_text()) if timing.is_file() else load_profile(profile).chapter_seconds
+    return sorted(chapters, key=lambda nb: -last.get(nb.stem, 0.0))
 
 
 def _execute_one(

@@ -177,6 +177,9 @@ class Profile:
     students: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Per-chapter choices that are data, not code: e.g. ``03_sts: {students: [...], seeds: [...]}``.
     chapters: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Expected seconds per chapter: with several jobs the book starts the longest first, from the
+    #: last recorded ``chapter_times.json`` or, on a fresh machine (CI), from these.
+    chapter_seconds: dict[str, float] = field(default_factory=dict)
 
     def chapter(self, name: str) -> dict[str, Any]:
         """A chapter's settings (empty when the profile has none for it)."""

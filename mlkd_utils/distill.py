@@ -34,9 +34,9 @@ from transformers import TrainerCallback, set_seed
 from mlkd_utils import objectives
 from mlkd_utils.config import ADDED_LATER, DistillConfig, Profile
 from mlkd_utils.corpus import benchmark_holdout, build_corpus
-from mlkd_utils.data.sts import load_sts17
 from mlkd_utils.encode import resolve_bf16
 from mlkd_utils.errors import ConfigError
+from mlkd_utils.evaluation.sts import load_sts17_files
 from mlkd_utils.io import atomic_write_json, atomic_write_text, check_writable, locked, stable_hash
 from mlkd_utils.models import (
     build_student,
@@ -119,15 +119,16 @@ class CSVLogCallback(TrainerCallback):
         self.path.with_suffix(".tmp").replace(self.path)
 
 
-def _dev_evaluator(cfg: DistillConfig, corpus) -> SequentialEvaluator:
+def _dev_evaluator(cfg: DistillConfig, corpus, sts_max_pairs: int | None = None) -> SequentialEvaluator:
+    """Dev translation accuracy and STS17 during training; ``sts_max_pairs`` is the profile's cap on
+    STS17 pairs (the quick profile's evaluations are smoke tests, and this one runs in every run)."""
     evaluators = [
         TranslationEvaluator(corpus.dev_en, corpus.dev_xx, batch_size=64, name="dev-translation", write_csv=False)
     ]
-    for subset in cfg.dev_sts_subsets:
-        d = load_sts17(subset)
+    for d in load_sts17_files(list(cfg.dev_sts_subsets), sts_max_pairs) if cfg.dev_sts_subsets else []:
         evaluators.append(
             EmbeddingSimilarityEvaluator(
-                d.sentences1, d.sentences2, d.scores, batch_size=64, name=f"sts17-{subset}", write_csv=False
+                d.sentences1, d.sentences2, d.scores, batch_size=64, name=f"sts17-{d.subset}", write_csv=False
             )
         )
     return SequentialEvaluator(evaluators)
@@ -278,7 +279,7 @@ def _train(
         train_dataset=train_ds,
         eval_dataset=dev_ds,
         loss=objectives.make_loss(cfg, student),
-        evaluator=_dev_evaluator(cfg, corpus),
+        evaluator=_dev_evaluator(cfg, corpus, profile.sts17_max_pairs),
         callbacks=[log_cb],
     )
     checkpoint = _last_checkpoint(run_dir / "checkpoints")

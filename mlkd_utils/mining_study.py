@@ -126,16 +126,21 @@ def bucc_splits(profile: Profile, spec: dict) -> dict[str, BUCCData]:
 
 
 def _subsample(data: BUCCData, n: int, seed: int) -> BUCCData:
-    """Keep every gold sentence and random others, up to ``n`` per side (quick profile only)."""
+    """At most ``n`` sentences per side (quick profile only): a quarter of them gold pairs (all the
+    gold when fewer), the rest random others, so the sample still has distractors to mine past."""
     rng = random.Random(seed)
-    gold_src, gold_en = {s for s, _ in data.gold}, {e for _, e in data.gold}
+    gold = list(data.gold)
+    if len(gold) > n // 4:
+        chosen = set(rng.sample(sorted(gold), max(1, n // 4)))
+        gold = [g for g in data.gold if g in chosen]
+    gold_src, gold_en = {s for s, _ in gold}, {e for _, e in gold}
 
     def pick(sentences: dict[str, str], keep: set[str]) -> dict[str, str]:
-        others = sorted(set(sentences) - keep)
+        others = sorted(set(sentences) - {s for s, _ in data.gold} - {e for _, e in data.gold})
         chosen = keep | set(rng.sample(others, max(0, min(len(others), n - len(keep)))))
         return {k: v for k, v in sentences.items() if k in chosen}
 
-    return BUCCData(data.pair, pick(data.source, gold_src), pick(data.english, gold_en), list(data.gold))
+    return BUCCData(data.pair, pick(data.source, gold_src), pick(data.english, gold_en), gold)
 
 
 def benchmarks(profile: Profile) -> dict[str, dict[str, BUCCData]]:

@@ -43,6 +43,22 @@ def test_every_notebook_is_in_the_toc():
         assert f"book/chapters/{nb.stem}" in toc, nb.name
 
 
+def test_chapters_start_longest_first_from_the_last_times_or_the_profile(tmp_path, monkeypatch):
+    import json
+
+    monkeypatch.setenv("MLKD_RESULTS_DIR", str(tmp_path))
+    chapters = book.notebooks()
+    from mlkd_utils.config import load_profile
+
+    expected = load_profile("quick").chapter_seconds
+    order = [nb.stem for nb in book.longest_first(chapters, "quick")]  # fresh machine: the profile's
+    assert order == sorted(expected, key=lambda c: -expected[c])
+    (tmp_path / "quick").mkdir()
+    (tmp_path / "quick" / "chapter_times.json").write_text(json.dumps({chapters[0].stem: 1e6}))
+    order = [nb.stem for nb in book.longest_first(chapters, "quick")]  # then what was last measured
+    assert order[0] == chapters[0].stem and len(order) == len(chapters)
+
+
 @pytest.mark.book
 def test_quick_book_executes_and_writes_tidy_results(built_site):
     from mlkd_utils.results import read_metrics

@@ -187,3 +187,25 @@ def test_modes_relate_as_defined(n, m, seed):
     assert set(pairs) <= f | b
     assert len({s for s, _ in pairs}) == len(pairs) == len({t for _, t in pairs})  # each sentence once
     assert (np.diff(best.score) <= 1e-6).all()  # taken greedily, best first
+
+
+def test_quick_subsample_keeps_whole_gold_pairs_and_distractors():
+    from mlkd_utils.mining_study import _subsample
+
+    gold = [(f"zh-{i}", f"en-{i}") for i in range(100)]
+    data = BUCCData(
+        "zh-en",
+        {f"zh-{i}": f"zh sentence {i}" for i in range(300)},
+        {f"en-{i}": f"en sentence {i}" for i in range(400)},
+        gold,
+    )
+    small = _subsample(data, 80, seed=0)
+    assert len(small.gold) == 20 and set(small.gold) <= set(gold)  # a quarter of the sample is gold
+    assert len(small.source) == len(small.english) == 80  # the rest are distractors
+    kept = {s for s, _ in small.gold} | {e for _, e in small.gold}
+    dropped = {s for pair in gold for s in pair} - kept
+    # a sentence whose partner was dropped would turn a correct alignment into a false positive
+    assert not dropped & (set(small.source) | set(small.english))
+    assert kept <= set(small.source) | set(small.english)
+    assert _subsample(data, 80, seed=0) == small  # seeded
+    assert _subsample(data, 1000, seed=0).gold == gold  # room for all of it: nothing dropped
