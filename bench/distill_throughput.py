@@ -7,8 +7,10 @@ from the staged sources: short captions next to long news sentences), the same s
 initialisation, steps, batch, learning rate and seed; it adds the length-grouped batch sampler,
 the teacher-embedding cache and bf16 autocast where the CPU makes it fast. Both run in this
 process, alternately, on a cold teacher cache. Reported: student sentences/s in the optimisation
-loop (evaluations excluded), wall time including teacher labels, and what the speed costs in
-quality: dev MSE to the teacher (sentence-transformers' ``MSEEvaluator``) and STS17 en-en/en-de.
+loop (evaluations excluded), wall time including teacher labels, the optimisation seconds each path
+needs to reach the dev MSE both reach (a trace every few steps, ``results/bench/distill_trace.csv``),
+and what the speed costs in quality: dev MSE to the teacher (sentence-transformers'
+``MSEEvaluator``) and STS17 en-en/en-de.
 
     python bench/distill_throughput.py [--steps 30] [--threads 2] [--repeats 1]
 """
@@ -16,6 +18,7 @@ quality: dev MSE to the teacher (sentence-transformers' ``MSEEvaluator``) and ST
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import tempfile
 import time
@@ -28,6 +31,50 @@ from mlkd_utils.bench import write_bench
 SOURCES = ["multi30k", "tatoeba_challenge", "wmt_newstest", "iwslt17_ted_devtest"]
 
 
+class DevMSETrace:
+    """Dev MSE to the teacher every ``every`` steps, against optimisation seconds (its own time
+    excluded): the same sentence-transformers ``MSEEvaluator`` in both paths, so "time to the same
+    dev MSE" compares like with like."""
+
+    def __init__(self, teacher, corpus, every: int) -> None:
+        from sentence_transformers.evaluation import MSEEvaluator
+        from transformers import TrainerCallback
+
+        self.evaluator = MSEEvaluator(corpus.dev_en, corpus.dev_xx, teacher_model=teacher, name="dev", write_csv=False)
+        self.every, self.points, self.start, self.spent = every, [], 0.0, 0.0
+        trace = self
+
+        class Callback(TrainerCallback):
+            def on_train_begin(self, args, state, control, **kwargs):
+                trace.start, trace.spent = time.perf_counter(), 0.0
+
+            def on_step_end(self, args, state, control, model=None, **kwargs):
+                if state.global_step % trace.every and state.global_step != state.max_steps:
+                    return
+                t0 = time.perf_counter()
+                was_training = model.training
+                model.eval()
+                mse = -float(trace.evaluator(model)["dev_negative_mse"])
+                model.train(was_training)
+                elapsed = t0 - trace.start - trace.spent
+                trace.spent += time.perf_counter() - t0
+                trace.points.append((state.global_step, elapsed, mse))
+
+        self.callback = Callback()
+
+    def seconds_to(self, target: float) -> float:
+        """Optimisation seconds until dev MSE first reached ``target``, interpolated linearly between
+        the two trace points around the crossing (NaN: never reached)."""
+        prev = None
+        for _, t, mse in self.points:
+            if mse <= target + 1e-9:
+                if prev is None or prev[1] == mse:
+                    return t
+                return prev[0] + (t - prev[0]) * (prev[1] - target) / (prev[1] - mse)
+            prev = (t, mse)
+        return float("nan")
+
+
 def quality(model, teacher, corpus) -> dict[str, float]:
     from sentence_transformers.evaluation import MSEEvaluator
 
@@ -38,7 +85,7 @@ def quality(model, teacher, corpus) -> dict[str, float]:
     return {"dev_mse_x100": -float(mse["dev_negative_mse"]), "sts17_en_en": sts["en-en"], "sts17_en_de": sts["en-de"]}
 
 
-def reference(profile, cfg, corpus, seed: int, out: Path) -> dict:
+def reference(profile, cfg, corpus, seed: int, out: Path, every: int) -> tuple[dict, DevMSETrace]:
     """make_multilingual.py's recipe on our pairs (its hub loading replaced by the local teacher)."""
     from datasets import Dataset
     from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
@@ -68,28 +115,47 @@ def reference(profile, cfg, corpus, seed: int, out: Path) -> dict:
         seed=seed,
         logging_steps=cfg.logging_steps,
     )
-    trainer = SentenceTransformerTrainer(model=student, args=args, train_dataset=train, loss=MSELoss(student))
-    runtime = trainer.train().metrics["train_runtime"]
+    trace = DevMSETrace(teacher, corpus, every)
+    trainer = SentenceTransformerTrainer(
+        model=student, args=args, train_dataset=train, loss=MSELoss(student), callbacks=[trace.callback]
+    )
+    runtime = trainer.train().metrics["train_runtime"] - trace.spent
     return {
         "path": "reference (make_multilingual.py recipe)",
         "student_sentences_per_s": 2 * cfg.batch_size * cfg.max_steps / runtime,
         "optimisation_s": runtime,
         "teacher_labels_s": labels_s,
-        "wall_s": time.perf_counter() - t0,
+        "wall_s": time.perf_counter() - t0 - trace.spent,
         **quality(student, teacher, corpus),
-    }
+    }, trace
 
 
-def ours(profile, cfg, corpus, seed: int, out: Path) -> dict:
+def ours(profile, cfg, corpus, seed: int, out: Path, every: int, mega_factor: int = 0) -> tuple[dict, DevMSETrace]:
+    """``mega_factor`` (0: the sampler's default) sets how many batches are sorted by length together:
+    fewer means less homogeneous batches (more padding, a more random gradient)."""
     from mlkd_utils.distill import distill, training_cost
     from mlkd_utils.models import load_sentence_model
+    from mlkd_utils.sampler import LengthGroupedBatchSampler
 
-    t0 = time.perf_counter()
-    result = distill(profile, "bench", seed, cfg=cfg, output_root=out, force=True)
-    wall = time.perf_counter() - t0
-    cost = training_cost(result)
-    runtime = cost["training wall (s)"] - cost["dev evaluation inside (s)"]
+    default = LengthGroupedBatchSampler.mega_factor
+    LengthGroupedBatchSampler.mega_factor = mega_factor or default
+    try:
+        row, trace = _ours(profile, cfg, corpus, seed, out, every, distill, training_cost, load_sentence_model)
+    finally:
+        LengthGroupedBatchSampler.mega_factor = default
+    if mega_factor and mega_factor != default:
+        row["path"] = f"ours, length-sorted mega-batches of {mega_factor} batches (default {default})"
+    return row, trace
+
+
+def _ours(profile, cfg, corpus, seed, out, every, distill, training_cost, load_sentence_model):
     teacher = load_sentence_model(profile.teacher, cfg.max_seq_length)
+    trace = DevMSETrace(teacher, corpus, every)
+    t0 = time.perf_counter()
+    result = distill(profile, "bench", seed, cfg=cfg, output_root=out, force=True, callbacks=[trace.callback])
+    wall = time.perf_counter() - t0 - trace.spent
+    cost = training_cost(result)
+    runtime = cost["training wall (s)"] - cost["dev evaluation inside (s)"] - trace.spent
     return {
         "path": "ours (mlkd_utils.distill)",
         "student_sentences_per_s": 2 * cfg.batch_size * cfg.max_steps / runtime,
@@ -97,7 +163,7 @@ def ours(profile, cfg, corpus, seed: int, out: Path) -> dict:
         "teacher_labels_s": result.info["teacher_seconds"],
         "wall_s": wall,
         **quality(result.load_model(), teacher, corpus),
-    }
+    }, trace
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -108,6 +174,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--trace-every", type=int, default=5, help="steps between dev-MSE points")
+    parser.add_argument(
+        "--mega-factors", type=int, nargs="*", default=[4], help="extra runs of ours with other length grouping"
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     tmp = Path(tempfile.mkdtemp(prefix="bench-distill-"))
@@ -128,21 +198,36 @@ def main(argv: list[str] | None = None) -> None:
         dev_sts_subsets=[],
     )
     corpus = build_corpus(cfg, args.seed, benchmark_holdout(profile))  # what distill draws too
-    rows = []
+    rows, traces = [], []
     for rep in range(args.repeats):
-        for fn in (reference, ours):
-            os.environ["MLKD_CACHE_DIR"] = str(tmp / f"cache-{rep}-{fn.__name__}")  # cold for each run
-            rows.append({**fn(profile, cfg, corpus, args.seed, tmp / f"{fn.__name__}-{rep}"), "repeat": rep})
-            print(rows[-1], flush=True)
-    ref = [r for r in rows if r["path"].startswith("reference")]
-    for r in rows:
-        base = ref[r["repeat"]]
+        paths = [("reference", reference), ("ours", ours)]
+        paths += [(f"ours-mega{m}", functools.partial(ours, mega_factor=m)) for m in args.mega_factors]
+        for name, fn in paths:
+            os.environ["MLKD_CACHE_DIR"] = str(tmp / f"cache-{rep}-{name}")  # cold for each run
+            row, trace = fn(profile, cfg, corpus, args.seed, tmp / f"{name}-{rep}", args.trace_every)
+            rows.append({**row, "repeat": rep})
+            traces.append(trace)
+            print(rows[-1], trace.points, flush=True)
+    ref = [(r, t) for r, t in zip(rows, traces) if r["path"].startswith("reference")]
+    for r, trace in zip(rows, traces):
+        base, base_trace = ref[r["repeat"]]
+        # the dev MSE both paths reach by the end; each one's optimisation seconds to get there
+        target = max(base_trace.points[-1][2], trace.points[-1][2])
+        r["target_dev_mse_x100"] = target
+        r["seconds_to_target"] = trace.seconds_to(target)
+        r["speedup_to_target"] = base_trace.seconds_to(target) / r["seconds_to_target"]
         r["speedup_sentences_per_s"] = r["student_sentences_per_s"] / base["student_sentences_per_s"]
         r["speedup_wall"] = base["wall_s"] / r["wall_s"]
         r.update(
             {"steps": args.steps, "batch_size": args.batch_size, "threads": args.threads, "pairs": len(corpus.train_en)}
         )
     print("wrote", write_bench("distill_throughput", rows))
+    trace_rows = [
+        {"path": r["path"], "repeat": r["repeat"], "step": step, "seconds": sec, "dev_mse_x100": mse}
+        for r, t in zip(rows, traces)
+        for step, sec, mse in t.points
+    ]
+    print("wrote", write_bench("distill_trace", trace_rows))
 
 
 if __name__ == "__main__":

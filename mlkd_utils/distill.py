@@ -160,8 +160,12 @@ def distill(
     teacher: SentenceTransformer | None = None,
     force: bool = False,
     keep_checkpoints: bool = False,
+    callbacks: list[TrainerCallback] | None = None,
 ) -> DistillResult:
     """Train (or load the finished run of) the named student of ``profile``.
+
+    ``callbacks`` watch the training (a benchmark's dev-MSE trace); they are not part of the run key,
+    so they must not change what is trained.
 
     Checkpoints (weights plus optimizer state, ~7x the model) only serve resuming a killed run, so a
     finished run deletes them unless ``keep_checkpoints``: the cpu book's 70 runs would otherwise
@@ -188,7 +192,7 @@ def distill(
         if done.is_file() and not force:
             log.info("reusing run %s, finished by another process", run_dir)
             return finished_run(profile, name, seed, cfg, output_root)
-        return _train(profile, name, seed, cfg, key, run_dir, teacher, force, keep_checkpoints)
+        return _train(profile, name, seed, cfg, key, run_dir, teacher, force, keep_checkpoints, callbacks or [])
 
 
 def world_rank_size() -> tuple[int, int]:
@@ -211,6 +215,7 @@ def _train(
     teacher: SentenceTransformer | None,
     force: bool,
     keep_checkpoints: bool,
+    callbacks: list[TrainerCallback],
 ) -> DistillResult:
     done = run_dir / "done.json"
     rank, world = world_rank_size()
@@ -280,7 +285,7 @@ def _train(
         eval_dataset=dev_ds,
         loss=objectives.make_loss(cfg, student),
         evaluator=_dev_evaluator(cfg, corpus, profile.sts17_max_pairs),
-        callbacks=[log_cb],
+        callbacks=[log_cb, *callbacks],
     )
     checkpoint = _last_checkpoint(run_dir / "checkpoints")
     if checkpoint is not None:

@@ -73,3 +73,56 @@ def test_mining_floor_comes_from_the_matmul_peak_measured_beside_it(tmp_path):
 @pytest.mark.parametrize("stem", ["encoding", "teacher_cache", "distill_throughput", "ci", "book"])
 def test_every_other_section_is_reported_missing_until_its_csv_exists(tmp_path, stem):
     assert f"no `results/bench/{stem}.csv`" in render_report(tmp_path, tmp_path / "figures")
+
+
+def test_ci_reading_sums_the_quick_chapters(tmp_path):
+    stamp = {"cpu": "Test CPU", "cores": 2, "git_commit": "abc", "recorded_at": "2026-01-01"}
+    rows = [
+        ("all of .ci/run", 1200.0, "exit code 0"),
+        ("quick book: 03_sts", 300.0, ""),
+        ("quick book: 01_x", 60.0, ""),
+    ]
+    pd.DataFrame([{"step": a, "seconds": b, "detail": c, **stamp} for a, b, c in rows]).to_csv(
+        tmp_path / "ci.csv", index=False
+    )
+    page = render_report(tmp_path, tmp_path / "figures")
+    assert "**20.0 minutes** (exit code 0)" in page
+    assert "add up to 6.0 minutes" in page and "the longest is 03_sts (300 s)" in page
+
+
+def test_distill_reading_reports_time_to_the_same_dev_mse_and_plots_the_trace(tmp_path):
+    stamp = {"cpu": "Test CPU", "cores": 2, "git_commit": "abc", "recorded_at": "2026-01-01"}
+    common = {"steps": 30, "dev_mse_x100": 0.3, "sts17_en_en": 88.0, "sts17_en_de": 27.0, "target_dev_mse_x100": 0.31}
+    pd.DataFrame(
+        [
+            {
+                "path": "reference (recipe)",
+                "student_sentences_per_s": 10.0,
+                "wall_s": 300.0,
+                "seconds_to_target": 200.0,
+                "speedup_to_target": 1.0,
+                **common,
+                **stamp,
+            },
+            {
+                "path": "ours",
+                "student_sentences_per_s": 30.0,
+                "wall_s": 100.0,
+                "seconds_to_target": 50.0,
+                "speedup_to_target": 4.0,
+                **common,
+                **stamp,
+            },
+        ]
+    ).to_csv(tmp_path / "distill_throughput.csv", index=False)
+    pd.DataFrame(
+        [
+            {"path": p, "step": s, "seconds": s * f, "dev_mse_x100": 0.4 - s / 100}
+            for p, f in (("ref", 7), ("ours", 2))
+            for s in (5, 10)
+        ]
+    ).to_csv(tmp_path / "distill_trace.csv", index=False)
+    page = render_report(tmp_path, tmp_path / "figures")
+    assert "**3.00x**" in page  # sentences per second
+    assert "50 s of optimisation against 200 s, **4.00x**" in page
+    assert (tmp_path / "figures" / "bench_distill_trace.png").is_file()

@@ -56,8 +56,17 @@ def test_distill_trains_logs_caches_and_resumes(tiny_root, tmp_path):
 
 @pytest.mark.slow
 def test_raw_targets_train_without_normalize_and_save_with_it(tiny_root):
+    from transformers import TrainerCallback
+
+    seen = []
+
+    class Watch(TrainerCallback):  # a benchmark's way in: watches, does not change the run
+        def on_step_end(self, args, state, control, **kwargs):
+            seen.append(state.global_step)
+
     prof = load_profile("quick", {**TINY, "distill.target_mode": "raw", "distill.max_steps": 2})
-    r = distill(prof, "student-en-de", seed=1)
+    r = distill(prof, "student-en-de", seed=1, callbacks=[Watch()])
+    assert seen == [1, 2]
     cfg = json.loads((r.run_dir / "config.json").read_text())
     assert cfg["distill"]["target_mode"] == "raw"
     # Raw pooled targets are far from unit length, so the loss is much larger than with unit vectors.
