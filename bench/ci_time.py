@@ -86,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     durations = [m.groups() for m in map(DURATION.match, lines) if m]
     for seconds, phase, test in sorted(durations, key=lambda d: -float(d[0]))[:5]:
         rows.append({"step": f"slowest test: {test.split('::')[-1]}", "seconds": float(seconds), "detail": phase})
-    print("wrote", write_bench("ci", rows))
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=clone, capture_output=True, text=True).stdout.strip()
+    print("wrote", write_bench("ci", [{**r, "git_commit": commit} for r in rows]))
     for r in rows:
         print(f"{r['seconds']:8.1f} s  {r['step']}  {r['detail']}")
     if not args.keep:
