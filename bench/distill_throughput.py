@@ -18,6 +18,7 @@ and what the speed costs in quality: dev MSE to the teacher (sentence-transforme
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import os
 import tempfile
@@ -75,14 +76,25 @@ class DevMSETrace:
         return float("nan")
 
 
-def quality(model, teacher, corpus) -> dict[str, float]:
-    from sentence_transformers.evaluation import MSEEvaluator
-
+def quality(model, trace: DevMSETrace) -> dict[str, float]:
+    """Dev MSE from the trace's last point (taken at the final step, on this model) and STS17."""
     from mlkd_utils.evaluation import evaluate_sts17
 
-    mse = MSEEvaluator(corpus.dev_en, corpus.dev_xx, teacher_model=teacher, name="dev", write_csv=False)(model)
     sts = evaluate_sts17(model, ["en-en", "en-de"], n_boot=0).set_index("subset").spearman
-    return {"dev_mse_x100": -float(mse["dev_negative_mse"]), "sts17_en_en": sts["en-en"], "sts17_en_de": sts["en-de"]}
+    return {"dev_mse_x100": trace.points[-1][2], "sts17_en_en": sts["en-en"], "sts17_en_de": sts["en-de"]}
+
+
+@contextlib.contextmanager
+def mega_factor_set(mega_factor: int):
+    """The length-grouped sampler with ``mega_factor`` batches sorted together (0: its default)."""
+    from mlkd_utils.sampler import LengthGroupedBatchSampler
+
+    default = LengthGroupedBatchSampler.mega_factor
+    LengthGroupedBatchSampler.mega_factor = mega_factor or default
+    try:
+        yield default
+    finally:
+        LengthGroupedBatchSampler.mega_factor = default
 
 
 def reference(profile, cfg, corpus, seed: int, out: Path, every: int) -> tuple[dict, DevMSETrace]:
@@ -126,7 +138,7 @@ def reference(profile, cfg, corpus, seed: int, out: Path, every: int) -> tuple[d
         "optimisation_s": runtime,
         "teacher_labels_s": labels_s,
         "wall_s": time.perf_counter() - t0 - trace.spent,
-        **quality(student, teacher, corpus),
+        **quality(student, trace),
     }, trace
 
 
@@ -135,34 +147,25 @@ def ours(profile, cfg, corpus, seed: int, out: Path, every: int, mega_factor: in
     fewer means less homogeneous batches (more padding, a more random gradient)."""
     from mlkd_utils.distill import distill, training_cost
     from mlkd_utils.models import load_sentence_model
-    from mlkd_utils.sampler import LengthGroupedBatchSampler
 
-    default = LengthGroupedBatchSampler.mega_factor
-    LengthGroupedBatchSampler.mega_factor = mega_factor or default
-    try:
-        row, trace = _ours(profile, cfg, corpus, seed, out, every, distill, training_cost, load_sentence_model)
-    finally:
-        LengthGroupedBatchSampler.mega_factor = default
-    if mega_factor and mega_factor != default:
-        row["path"] = f"ours, length-sorted mega-batches of {mega_factor} batches (default {default})"
-    return row, trace
-
-
-def _ours(profile, cfg, corpus, seed, out, every, distill, training_cost, load_sentence_model):
     teacher = load_sentence_model(profile.teacher, cfg.max_seq_length)
     trace = DevMSETrace(teacher, corpus, every)
-    t0 = time.perf_counter()
-    result = distill(profile, "bench", seed, cfg=cfg, output_root=out, force=True, callbacks=[trace.callback])
-    wall = time.perf_counter() - t0 - trace.spent
+    with mega_factor_set(mega_factor) as default:
+        t0 = time.perf_counter()
+        result = distill(profile, "bench", seed, cfg=cfg, output_root=out, force=True, callbacks=[trace.callback])
+        wall = time.perf_counter() - t0 - trace.spent
     cost = training_cost(result)
     runtime = cost["training wall (s)"] - cost["dev evaluation inside (s)"] - trace.spent
+    path = "ours (mlkd_utils.distill)"
+    if mega_factor and mega_factor != default:
+        path = f"ours, length-sorted mega-batches of {mega_factor} batches (default {default})"
     return {
-        "path": "ours (mlkd_utils.distill)",
+        "path": path,
         "student_sentences_per_s": 2 * cfg.batch_size * cfg.max_steps / runtime,
         "optimisation_s": runtime,
         "teacher_labels_s": result.info["teacher_seconds"],
         "wall_s": wall,
-        **quality(result.load_model(), teacher, corpus),
+        **quality(result.load_model(), trace),
     }, trace
 
 

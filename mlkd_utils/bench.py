@@ -99,6 +99,35 @@ class Section(NamedTuple):
     what: str
     part: str | None = None
     read: Callable[[pd.DataFrame, Path], list[str]] | None = None
+    #: Draws the section's figure on an axis (from its rows or another CSV in the folder): False when
+    #: there is nothing to draw. ``figure`` is (file name under the figures folder, alt text).
+    plot: Callable[[pd.DataFrame, Path, object], bool] | None = None
+    figure: tuple[str, str] = ("", "")
+
+
+def _plot_distill_trace(df: pd.DataFrame, folder: Path, ax) -> bool:
+    trace = folder / "distill_trace.csv"
+    if not trace.is_file():
+        return False
+    for path, d in pd.read_csv(trace).groupby("path", sort=False):
+        ax.plot(d.seconds, d.dev_mse_x100, "o-", label=path)
+    ax.set(xlabel="optimisation seconds", ylabel="dev MSE to the teacher (x100)", title="Time to quality")
+    ax.legend(fontsize=8)
+    return True
+
+
+def _plot_mining(df: pd.DataFrame, folder: Path, ax) -> bool:
+    ax.plot(df.n_per_side, df.reference_seconds, "o-", label="faiss IndexFlatIP, per direction")
+    ax.plot(df.n_per_side, df.seconds, "s-", label="knn_both, one pass")
+    ax.set(
+        xlabel="sentences per side",
+        ylabel="seconds (margin mining, both directions)",
+        xscale="log",
+        yscale="log",
+        title="Exact margin mining",
+    )
+    ax.legend()
+    return True
 
 
 def _read_distill(df: pd.DataFrame, folder: Path) -> list[str]:
@@ -257,6 +286,8 @@ SECTIONS = (
         "`bench/distill_throughput.py`: sentence-transformers' `make_multilingual.py` recipe and our `distill` "
         "on the same pairs, steps, batch and seed, alternately in one process.",
         read=_read_distill,
+        plot=_plot_distill_trace,
+        figure=("bench_distill_trace.png", "Dev MSE against optimisation time, both paths"),
     ),
     Section(
         "encoding",
@@ -288,6 +319,8 @@ SECTIONS = (
         "`IndexFlatIP` per direction (reference) and `knn_both` (one blocked matmul pass), same process.",
         part="synthetic",
         read=_read_mining,
+        plot=_plot_mining,
+        figure=("bench_mining.png", "Exact margin mining time against corpus size"),
     ),
     Section(
         "mining",
@@ -317,7 +350,7 @@ SECTIONS = (
 
 def render_report(folder: Path, figures: Path) -> str:
     """The performance page: a table per benchmark CSV found, with the machine and commit it ran on,
-    and a figure for the mining scaling; a benchmark not yet run is named as missing, not invented."""
+    its reading and figure; a benchmark not yet run is named as missing, not invented."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -360,37 +393,14 @@ def render_report(folder: Path, figures: Path) -> str:
         ]
         if sec.read is not None:
             lines += [*sec.read(df, folder), ""]
-        trace = folder / "distill_trace.csv"
-        if sec.stem == "distill_throughput" and trace.is_file():
-            t = pd.read_csv(trace)
+        if sec.plot is not None:
             fig, ax = plt.subplots(figsize=(5, 3.5))
-            for path, d in t.groupby("path", sort=False):
-                ax.plot(d.seconds, d.dev_mse_x100, "o-", label=path)
-            ax.set(xlabel="optimisation seconds", ylabel="dev MSE to the teacher (x100)", title="Time to quality")
-            ax.legend(fontsize=8)
-            fig.tight_layout()
-            figures.mkdir(parents=True, exist_ok=True)
-            fig.savefig(figures / "bench_distill_trace.png", dpi=120)
+            if sec.plot(df, folder, ax):
+                fig.tight_layout()
+                figures.mkdir(parents=True, exist_ok=True)
+                fig.savefig(figures / sec.figure[0], dpi=120)
+                lines += [f"![{sec.figure[1]}](figures/{sec.figure[0]})", ""]
             plt.close(fig)
-            lines += ["![Dev MSE against optimisation time, both paths](figures/bench_distill_trace.png)", ""]
-        if sec.part == "synthetic":
-            syn = df
-            fig, ax = plt.subplots(figsize=(5, 3.5))
-            ax.plot(syn.n_per_side, syn.reference_seconds, "o-", label="faiss IndexFlatIP, per direction")
-            ax.plot(syn.n_per_side, syn.seconds, "s-", label="knn_both, one pass")
-            ax.set(
-                xlabel="sentences per side",
-                ylabel="seconds (margin mining, both directions)",
-                xscale="log",
-                yscale="log",
-                title="Exact margin mining",
-            )
-            ax.legend()
-            fig.tight_layout()
-            figures.mkdir(parents=True, exist_ok=True)
-            fig.savefig(figures / "bench_mining.png", dpi=120)
-            plt.close(fig)
-            lines += ["![Exact margin mining time against corpus size](figures/bench_mining.png)", ""]
     return "\n".join(lines + SCALING_NOTES.splitlines())
 
 

@@ -134,9 +134,10 @@ def _subsample(data: BUCCData, n: int, seed: int) -> BUCCData:
         chosen = set(rng.sample(sorted(gold), max(1, n // 4)))
         gold = [g for g in data.gold if g in chosen]
     gold_src, gold_en = {s for s, _ in gold}, {e for _, e in gold}
+    every_gold = {i for pair in data.gold for i in pair}  # a dropped pair's sentences are no distractors
 
     def pick(sentences: dict[str, str], keep: set[str]) -> dict[str, str]:
-        others = sorted(set(sentences) - {s for s, _ in data.gold} - {e for _, e in data.gold})
+        others = sorted(set(sentences) - every_gold)
         chosen = keep | set(rng.sample(others, max(0, min(len(others), n - len(keep)))))
         return {k: v for k, v in sentences.items() if k in chosen}
 
