@@ -117,6 +117,21 @@ class DistillConfig:
     #: LASER-style BiLSTM: token-embedding width and LSTM width per direction (embedding = 2x).
     laser_embedding_dim: int = 256
     laser_hidden_dim: int = 256
+    #: The student's starting model: "profile" (the profile's ``student_init``) or a model name, e.g.
+    #: ``multilingual-e5-small-noprefix`` (``mlkd_utils.models.OFFLINE_MODELS``).
+    init: str = "profile"
+    #: A map appended to the student before training (``mlkd_utils.models.align``): "procrustes"
+    #: (orthogonal, keeps the start's cosines), "linear" (least squares) or "none"; fitted on the first
+    #: ``align_sentences`` English training sentences against the teacher.
+    align: str = "none"
+    align_sentences: int = 2000
+    #: Frozen parts of the student: "embeddings" (the word embedding matrix), "encoder" (all of the
+    #: transformer: only the appended map trains) or "none".
+    freeze: str = "none"
+    #: Dev STS during training from the STS benchmark's dev split (never a test file): "en-en" and
+    #: "en-xx" pairs (English sentence 1, the machine-translated sentence 2 of ``stsb_multi_mt``).
+    dev_stsb: list[str] = field(default_factory=list)
+    dev_stsb_max_pairs: int = 300
 
 
 #: DistillConfig fields added after results were published: left out of a run's key while they
@@ -132,9 +147,17 @@ ADDED_LATER = {
     "combined_weight": 1.0,
     "laser_embedding_dim": 256,
     "laser_hidden_dim": 256,
+    "init": "profile",
+    "align": "none",
+    "align_sentences": 2000,
+    "freeze": "none",
+    "dev_stsb": [],
+    "dev_stsb_max_pairs": 300,
 }
 VOCABULARIES = ("teacher", "extended", "extended-random")
 OBJECTIVES = ("mse", "ranking", "labse", "ems", "laser", "combined")
+ALIGNS = ("none", "procrustes", "linear")
+FREEZES = ("none", "embeddings", "encoder")
 
 
 @dataclass
@@ -159,6 +182,9 @@ class Profile:
     teacher: str = "all-MiniLM-L6-v2"
     #: "teacher" means a fresh copy of the teacher (the only local checkpoint).
     student_init: str = "teacher"
+    #: Systems scored as they are, beside the teacher (``mlkd_utils.baselines``): offline they are
+    #: multilingual-e5-small (the e5 students' start) and mUSE, the translation-trained reference.
+    baselines: list[str] = field(default_factory=lambda: ["multilingual-e5-small", "muse"])
     seeds: list[int] = field(default_factory=lambda: [42])
     encode_batch_size: int = 128
     #: Cap on sentences per Tatoeba language (None: all of them).
@@ -315,6 +341,10 @@ def _validate(profile: Profile, path: Path) -> None:
             raise ConfigError(f"{path}: {where}.target_mode {cfg.target_mode!r} not in {sorted(modes)}")
         if cfg.vocabulary not in VOCABULARIES:
             raise ConfigError(f"{path}: {where}.vocabulary {cfg.vocabulary!r} not in {list(VOCABULARIES)}")
+        if cfg.align not in ALIGNS:
+            raise ConfigError(f"{path}: {where}.align {cfg.align!r} not in {list(ALIGNS)}")
+        if cfg.freeze not in FREEZES:
+            raise ConfigError(f"{path}: {where}.freeze {cfg.freeze!r} not in {list(FREEZES)}")
         if cfg.objective not in OBJECTIVES:
             raise ConfigError(f"{path}: {where}.objective {cfg.objective!r} not in {list(OBJECTIVES)}")
         for key in ("max_steps", "batch_size", "pairs_per_language", "learning_rate", "max_seq_length", "eval_steps"):

@@ -36,7 +36,7 @@ from mlkd_utils.config import ADDED_LATER, DistillConfig, Profile
 from mlkd_utils.corpus import benchmark_holdout, build_corpus
 from mlkd_utils.encode import resolve_bf16
 from mlkd_utils.errors import ConfigError
-from mlkd_utils.evaluation.sts import load_sts17_files
+from mlkd_utils.evaluation.sts import load_sts17_files, stsb_dev_pairs
 from mlkd_utils.io import atomic_write_json, atomic_write_text, check_writable, locked, stable_hash
 from mlkd_utils.models import (
     build_student,
@@ -46,6 +46,7 @@ from mlkd_utils.models import (
     weights_bytes,
     with_normalize,
 )
+from mlkd_utils.models.align import add_map, freeze
 from mlkd_utils.paths import runs_dir
 from mlkd_utils.provenance import provenance
 from mlkd_utils.sampler import LengthGroupedBatchSampler
@@ -131,6 +132,12 @@ def _dev_evaluator(cfg: DistillConfig, corpus, sts_max_pairs: int | None = None)
                 d.sentences1, d.sentences2, d.scores, batch_size=64, name=f"sts17-{d.subset}", write_csv=False
             )
         )
+    for d in stsb_dev_pairs(cfg.dev_stsb, cfg.dev_stsb_max_pairs):
+        evaluators.append(
+            EmbeddingSimilarityEvaluator(
+                d.sentences1, d.sentences2, d.scores, batch_size=64, name=d.subset, write_csv=False
+            )
+        )
     return SequentialEvaluator(evaluators)
 
 
@@ -179,7 +186,8 @@ def distill(
         log.info("reusing finished run %s", run_dir)
         return finished_run(profile, name, seed, cfg, output_root)
 
-    init = profile.teacher if profile.student_init == "teacher" else profile.student_init
+    init = student_init(profile, cfg)
+    init = profile.teacher if init == "teacher" else init
     objectives.check(cfg)
     rank, world = world_rank_size()
     if cfg.batch_size % world:
@@ -193,6 +201,11 @@ def distill(
             log.info("reusing run %s, finished by another process", run_dir)
             return finished_run(profile, name, seed, cfg, output_root)
         return _train(profile, name, seed, cfg, key, run_dir, teacher, force, keep_checkpoints, callbacks or [])
+
+
+def student_init(profile: Profile, cfg: DistillConfig) -> str:
+    """The student's starting model: the run's own ``init``, else the profile's."""
+    return profile.student_init if cfg.init == "profile" else cfg.init
 
 
 def world_rank_size() -> tuple[int, int]:
@@ -245,7 +258,11 @@ def _train(
     if cfg.objective == "laser":  # from scratch: LASER has no pretrained encoder to start from
         student = objectives.build_laser(cfg, teacher, corpus.train_lang)
     else:
-        student = build_student(profile.student_init, teacher, cfg.target_mode, cfg.max_seq_length)
+        student = build_student(student_init(profile, cfg), teacher, cfg.target_mode, cfg.max_seq_length)
+        if cfg.align != "none":  # fitted on English training sentences against the teacher (unit vectors)
+            n = min(cfg.align_sentences, len(corpus.train_en))
+            student = add_map(student, corpus.train_en[:n], cache.raw_embeddings(corpus.train_en[:n]), cfg.align)
+    trainable = freeze(student, cfg.freeze)
     # Before the trainer exists: a resumed checkpoint must find the extended embedding matrix.
     vocab = extend_vocabulary(
         student, sorted(set(corpus.train_xx)), cfg.vocabulary, cfg.new_vocab_size, seed, run_dir / "new_tokens.json"
@@ -311,6 +328,7 @@ def _train(
         "seed": seed,
         "run_key": key,
         "train_pairs": len(corpus.train_en),
+        "trainable_parameters": trainable,
         "dev_pairs": len(corpus.dev_en),
         "vocabulary_added": vocab.added,
         "vocabulary_no_pieces": vocab.no_pieces,

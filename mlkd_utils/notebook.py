@@ -11,6 +11,22 @@ from mlkd_utils.config import Profile, load_profile
 from mlkd_utils.paths import data_root, results_dir
 
 
+def _quiet_progress_bars() -> None:
+    """Weight-loading and dataset bars say nothing a reader needs and fill the rendered page."""
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+    except ImportError:
+        pass
+    try:
+        import datasets
+
+        datasets.disable_progress_bars()
+    except ImportError:
+        pass
+
+
 def setup(profile: str, overrides: dict[str, Any] | None = None, chapter: str = "") -> Profile:
     """Load the profile, quieten library chatter, fix the plotting style, print where things go."""
     import matplotlib
@@ -21,6 +37,9 @@ def setup(profile: str, overrides: dict[str, Any] | None = None, chapter: str = 
     logging.getLogger("mlkd_utils.data").setLevel(logging.WARNING)  # skipped lines still warn
     for noisy in ("sentence_transformers", "transformers", "datasets", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # the e5 folders set a default prompt on purpose; the notice is printed at every load
+    logging.getLogger("sentence_transformers.base.model").setLevel(logging.ERROR)
+    _quiet_progress_bars()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     matplotlib.rcParams.update({"figure.dpi": 110, "savefig.bbox": "tight"})
     sns.set_theme(style="whitegrid", context="notebook")

@@ -75,34 +75,38 @@ def tokenizer_panel(stats: pd.DataFrame, tatoeba: pd.DataFrame | None = None) ->
     return fig
 
 
-def training_curves(logs: dict[str, pd.DataFrame]) -> plt.Figure:
-    """Train loss, dev MSE, dev translation accuracy and dev STS per step, one line per run."""
+def training_curves(logs: dict[str, pd.DataFrame], pairs_per_step: dict[str, int] | None = None) -> plt.Figure:
+    """Train loss, dev MSE, dev translation accuracy and dev STS, one line per run, in a 2x2 grid
+    that fits the page. With ``pairs_per_step`` the x axis is training pairs seen, so runs with
+    other batch sizes or lengths are compared at equal data."""
     panels = [
         ("loss", "train MSE loss"),
         ("eval_loss", "dev MSE (held-out pairs)"),
         ("eval_dev-translation_mean_accuracy", "dev translation accuracy"),
-        ("sts", "dev STS17 Spearman"),
+        ("sts", "dev STS Spearman"),
     ]
-    fig, axes = plt.subplots(1, 4, figsize=(17, 3.6))
-    for (col, title), ax in zip(panels, axes):
+    fig, axes = plt.subplots(2, 2, figsize=(9, 6.4))
+    xlabel = "training pairs seen" if pairs_per_step else "step"
+    for (col, title), ax in zip(panels, axes.flat):
         for name, log in logs.items():
+            x_scale = (pairs_per_step or {}).get(name, 1)
             if col == "sts":
-                for c in [c for c in log.columns if c.startswith("eval_sts17-") and c.endswith("spearman_cosine")]:
+                dev_cols = [
+                    c for c in log.columns
+                    if c.startswith(("eval_sts17-", "eval_stsb-dev-")) and c.endswith("spearman_cosine")
+                ]
+                for c in dev_cols:
                     d = log[["step", c]].dropna()
-                    ax.plot(
-                        d.step,
-                        100 * d[c],
-                        marker=".",
-                        label=f"{name} {c[len('eval_sts17-') : -len('_spearman_cosine')]}",
-                    )
+                    short = c.removeprefix("eval_").removesuffix("_spearman_cosine").replace("stsb-dev-", "STSb dev ")
+                    ax.plot(x_scale * d.step, 100 * d[c], marker=".", label=f"{name}: {short}")
             elif col in log:
                 d = log[["step", col]].dropna()
                 scale = 100 if "accuracy" in col else 1
-                ax.plot(d.step, scale * d[col], marker="." if col != "loss" else None, label=name)
-        ax.set_title(title)
-        ax.set_xlabel("step")
-    axes[0].legend(fontsize=7)
-    axes[3].legend(fontsize=6)
+                ax.plot(x_scale * d.step, scale * d[col], marker="." if col != "loss" else None, label=name)
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel(xlabel, fontsize=9)
+    axes[0, 0].legend(fontsize=7)
+    axes[1, 1].legend(fontsize=6, loc="lower right")
     fig.tight_layout()
     return fig
 

@@ -33,11 +33,14 @@ CHAPTER = "03_sts"
 
 def planned_runs(profile: Profile, chapter: str = CHAPTER) -> list[tuple[str, int]]:
     """(student, seed) in the order they are trained: every student at the first seed before any
-    second seed, so an interrupted session still has one complete table."""
+    second seed, so an interrupted session still has one complete table. Students listed in
+    ``one_seed`` (the long e5 runs) train at the first seed only: their seed spread is measured on
+    shorter runs of the same recipe instead."""
     spec = profile.chapter(chapter)
     students = spec.get("students", [])
     seeds = spec.get("seeds", profile.seeds)
-    return [(name, seed) for seed in seeds for name in students]
+    one_seed = set(spec.get("one_seed", []))
+    return [(name, seed) for i, seed in enumerate(seeds) for name in students if i == 0 or name not in one_seed]
 
 
 def run_sts_study(

@@ -40,6 +40,8 @@ def test_dotted_overrides_apply():
         ("quick", {"bucc_style.languages": ["xx"]}, "unknown languages ['xx']"),
         ("quick", {"bucc_style.tune_goldd": 3}, "unknown keys ['tune_goldd']"),
         ("quick", {"english_baseline.epoch": 3}, "unknown keys ['epoch']"),
+        ("quick", {"students.student-e5-10lang.align": "rotate"}, "align 'rotate' not in"),
+        ("quick", {"students.student-e5-10lang.freeze": "all"}, "freeze 'all' not in"),
     ],
 )
 def test_bad_profiles_fail_with_a_clear_message(name, overrides, message):

@@ -15,6 +15,7 @@ from sentence_transformers import SentenceTransformer
 
 from mlkd_utils.data.sts import STS17_SUBSETS, STSData, load_sts17, load_stsb
 from mlkd_utils.encode import encode
+from mlkd_utils.errors import ConfigError, DataFormatError
 
 
 def spearman_x100(x: np.ndarray, y: np.ndarray) -> float:
@@ -87,6 +88,34 @@ def load_sts17_files(subsets: list[str] | None = None, max_pairs: int | None = N
         return data
     return [STSData(d.subset, d.sentences1[:max_pairs], d.sentences2[:max_pairs], d.scores[:max_pairs], d.source)
             for d in data]
+
+
+def stsb_dev_pairs(pairs: list[str], max_pairs: int | None = None) -> list[STSData]:
+    """Dev STS from the STS benchmark's dev split, for choosing recipes without the test files:
+    ``en-en`` is STSb dev, ``en-xx`` pairs its English sentence 1 with the machine-translated
+    sentence 2 of ``stsb_multi_mt`` (same rows, same gold scores), a cross-lingual dev set."""
+    out = []
+    english = load_stsb("dev", "en") if pairs else None
+    for pair in pairs:
+        first, _, second = pair.partition("-")
+        if first != "en" or not second:
+            raise ConfigError(f"dev_stsb pair {pair!r}: expected en-en or en-xx")
+        other = english if second == "en" else load_stsb("dev", second)
+        if len(other) != len(english) or other.scores != english.scores:
+            raise DataFormatError(f"stsb_multi_mt {second}-dev does not follow STSb dev row by row")
+        # evenly spaced rows: STSb dev is ordered by genre (captions, news, forums), keep all three
+        n = len(english) if max_pairs is None else min(max_pairs, len(english))
+        rows = np.linspace(0, len(english) - 1, n).round().astype(int)
+        out.append(
+            STSData(
+                f"stsb-dev-{pair}",
+                [english.sentences1[i] for i in rows],
+                [other.sentences2[i] for i in rows],
+                [english.scores[i] for i in rows],
+                "stsb",
+            )
+        )
+    return out
 
 
 def evaluate_sts17(

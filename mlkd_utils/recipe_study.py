@@ -1,0 +1,75 @@
+"""Chapter 2's recipe study for the multilingual-e5-small students: which start, learning rate and
+frozen parts make a student that learns, chosen on dev sets only.
+
+Every grid run is a short distillation on the ten-language pairs (``chapters.02_distillation.e5_grid``
+in the profile); it is scored during training on held-out pairs (dev MSE, dev translation accuracy)
+and on the STS benchmark's dev split (English, and English against machine-translated sentence 2),
+never on an STS17 test file. The table reads the training logs; nothing here is tuned by hand.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from mlkd_utils.config import Profile
+from mlkd_utils.distill import DistillResult, distill, training_cost
+
+CHAPTER = "02_distillation"
+#: Columns of a training log -> the table's names.
+DEV_COLUMNS = {
+    "eval_loss": "dev MSE x1e4",
+    "eval_dev-translation_mean_accuracy": "dev translation acc.",
+}
+STSB_PREFIX, STS_SUFFIX = "eval_stsb-dev-", "_spearman_cosine"
+
+
+def grid(profile: Profile, chapter: str = CHAPTER) -> list[str]:
+    return list(profile.chapter(chapter).get("e5_grid", []))
+
+
+def run_grid(profile: Profile, chapter: str = CHAPTER) -> dict[str, DistillResult]:
+    """Train what is missing (cached runs are reused)."""
+    return {name: distill(profile, name) for name in grid(profile, chapter)}
+
+
+def dev_scores(log: pd.DataFrame, which: str = "last") -> dict[str, float]:
+    """The dev metrics of one evaluation of a training log (the first or the last), x100 where a
+    score, MSE x1e4 (unit vectors of 384 dimensions make it ~1e-3)."""
+    ev = log.dropna(subset=["eval_loss"])
+    row = ev.iloc[0] if which == "first" else ev.iloc[-1]
+    out = {"dev MSE x1e4": 1e4 * row["eval_loss"]}
+    if "eval_dev-translation_mean_accuracy" in row:
+        out["dev translation acc."] = 100 * row["eval_dev-translation_mean_accuracy"]
+    for col in [c for c in ev.columns if c.startswith(STSB_PREFIX) and c.endswith(STS_SUFFIX)]:
+        out[f"STSb dev {col[len(STSB_PREFIX) : -len(STS_SUFFIX)]}"] = 100 * row[col]
+    return out
+
+
+def grid_table(profile: Profile, results: dict[str, DistillResult]) -> pd.DataFrame:
+    """One row per recipe: what was changed, what it cost, and the dev scores at the start and the end."""
+    rows = {}
+    for name, r in results.items():
+        cfg = profile.student_config(name)
+        start, end = dev_scores(r.log, "first"), dev_scores(r.log, "last")
+        cost = training_cost(r)
+        rows[name] = {
+            "start": f"{cfg.align} map" if cfg.align != "none" else "plain",
+            "frozen": cfg.freeze,
+            "learning rate": cfg.learning_rate,
+            "steps": cfg.max_steps,
+            "trainable params (M)": round(r.info.get("trainable_parameters", float("nan")) / 1e6, 1),
+            "student sentences/s": cost["student sentences/s"],
+            "dev MSE x1e4 at step 0": start["dev MSE x1e4"],
+            **{k: v for k, v in end.items()},
+        }
+    table = pd.DataFrame(rows).T
+    for col in table.columns:
+        if col not in ("start", "frozen"):
+            table[col] = pd.to_numeric(table[col])
+    return table.round({c: 1 for c in table.columns if c not in ("start", "frozen", "learning rate")})
+
+
+def dev_sts_mean(table: pd.DataFrame) -> pd.Series:
+    """The mean of the STSb dev columns at the end of each run: the one number the grid is read by."""
+    cols = [c for c in table.columns if c.startswith("STSb dev")]
+    return table[cols].mean(axis=1).round(1)
