@@ -85,8 +85,16 @@ def main(argv: list[str] | None = None) -> int:
         result = distill(profile, args.student, seed, output_root=Path(args.output_dir) if args.output_dir else None)
         print(f"model: {result.model_path}")
         if tasks and world_rank_size()[0] == 0:  # under torchrun: trained by all ranks, scored once
+            # scores kept in the run folder: a chapter that evaluates the same run later reads them
             scores = evaluate_model(
-                result.load_model(), args.student, profile, args.chapter, tasks, seed, result.run_dir.name
+                result.load_model(),
+                args.student,
+                profile,
+                args.chapter,
+                tasks,
+                seed,
+                result.run_dir.name,
+                cache_dir=result.run_dir,
             )
             record_run(
                 profile.name,
@@ -98,10 +106,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "evaluate":
         from mlkd_utils.experiments import evaluate_model
-        from mlkd_utils.models import load_sentence_model
+        from mlkd_utils.models import load_encoder
 
         profile = load_profile(args.profile, overrides)
-        model = load_sentence_model(args.model)
+        model = load_encoder(args.model)  # any sentence-transformers name or path, or "muse"
         scores = evaluate_model(model, args.model_id or args.model, profile, args.chapter, tasks)
         for task, df in scores.items():
             print(f"\n{task}\n{df.round(2).to_string(index=False)}")

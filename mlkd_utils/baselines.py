@@ -16,7 +16,11 @@ from mlkd_utils.models import load_encoder, model_fingerprint
 from mlkd_utils.paths import runs_dir
 
 #: How the book names each system in its tables.
-LABELS = {"multilingual-e5-small": "multilingual-e5-small", "muse": "mUSE"}
+LABELS = {
+    "multilingual-e5-small": "multilingual-e5-small",
+    "multilingual-e5-small-noprefix": "multilingual-e5-small (no prefix)",
+    "muse": "mUSE",
+}
 
 
 def label(name: str) -> str:

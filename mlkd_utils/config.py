@@ -183,8 +183,11 @@ class Profile:
     #: "teacher" means a fresh copy of the teacher (the only local checkpoint).
     student_init: str = "teacher"
     #: Systems scored as they are, beside the teacher (``mlkd_utils.baselines``): offline they are
-    #: multilingual-e5-small (the e5 students' start) and mUSE, the translation-trained reference.
-    baselines: list[str] = field(default_factory=lambda: ["multilingual-e5-small", "muse"])
+    #: multilingual-e5-small with its model card's "query: " prefix, the same without it (how the e5
+    #: students are fed), and mUSE, the translation-trained reference.
+    baselines: list[str] = field(
+        default_factory=lambda: ["multilingual-e5-small", "multilingual-e5-small-noprefix", "muse"]
+    )
     seeds: list[int] = field(default_factory=lambda: [42])
     encode_batch_size: int = 128
     #: Cap on sentences per Tatoeba language (None: all of them).

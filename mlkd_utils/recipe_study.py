@@ -28,8 +28,13 @@ def grid(profile: Profile, chapter: str = CHAPTER) -> list[str]:
 
 
 def run_grid(profile: Profile, chapter: str = CHAPTER) -> dict[str, DistillResult]:
-    """Train what is missing (cached runs are reused)."""
-    return {name: distill(profile, name) for name in grid(profile, chapter)}
+    """Train what is missing (cached runs are reused) and record each run's provenance."""
+    from mlkd_utils.experiments import record_training
+
+    results = {name: distill(profile, name) for name in grid(profile, chapter)}
+    for result in results.values():
+        record_training(profile, result, chapter)
+    return results
 
 
 def dev_scores(log: pd.DataFrame, which: str = "last") -> dict[str, float]:

