@@ -81,6 +81,14 @@ class DistillResult:
     info: dict
 
     def load_model(self) -> SentenceTransformer:
+        if not (self.model_path / "modules.json").is_file():
+            from mlkd_utils.errors import MLKDError
+
+            raise MLKDError(
+                f"{self.run_dir.name}: the run is recorded (results/<profile>/records) but its weights are not on "
+                f"this machine, and a score that is not cached needs them: delete {self.run_dir / 'done.json'} "
+                "to train it again"
+            )
         return load_trained(self.model_path)
 
 

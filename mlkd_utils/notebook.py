@@ -27,6 +27,19 @@ def _quiet_progress_bars() -> None:
         pass
 
 
+def _cjk_fallback() -> None:
+    """Chinese labels (chapter 4's BUCC zh-en examples) drawn with a CJK font where one is installed
+    (Debian's ``fonts-noto-cjk``; ``.ci/run`` installs it): matplotlib falls back glyph by glyph along
+    ``font.family``, so Latin text keeps the default font."""
+    import matplotlib
+    from matplotlib import font_manager
+
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    cjk = next((n for n in ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC") if n in names), None)
+    if cjk is not None:
+        matplotlib.rcParams["font.family"] = ["DejaVu Sans", cjk]
+
+
 def setup(profile: str, overrides: dict[str, Any] | None = None, chapter: str = "") -> Profile:
     """Load the profile, quieten library chatter, fix the plotting style, print where things go."""
     import matplotlib
@@ -43,6 +56,7 @@ def setup(profile: str, overrides: dict[str, Any] | None = None, chapter: str = 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     matplotlib.rcParams.update({"figure.dpi": 110, "savefig.bbox": "tight"})
     sns.set_theme(style="whitegrid", context="notebook")
+    _cjk_fallback()
     prof = load_profile(profile, overrides or {})
     from mlkd_utils.provenance import git_commit, hardware
 

@@ -112,6 +112,12 @@ def test_site_renders_chapters_with_figures_and_tables(built_site):
             ],
         )
         page = browser.new_page()
+        # a reader offline: nothing but the built site may be fetched (MathJax is served from it)
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
+        page.goto((html / "book" / "chapters" / "02_distillation.html").as_uri())
+        page.wait_for_function("() => document.querySelectorAll('mjx-container').length > 0", timeout=20000)
+        main = page.locator("main").inner_text()
+        assert "\\(" not in main and "$$" not in main, "raw TeX left in chapter 2"
         for nb in book.notebooks():
             page.goto((html / "book" / "chapters" / f"{nb.stem}.html").as_uri())
             title = page.locator("h1").first.inner_text()

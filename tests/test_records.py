@@ -1,0 +1,41 @@
+"""Run records: a finished run's small files round-trip through results/<profile>/records."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mlkd_utils import records
+from mlkd_utils.config import load_profile
+from mlkd_utils.distill import finished_run
+from mlkd_utils.errors import MLKDError
+
+
+def test_save_and_restore_a_finished_run_without_its_weights(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLKD_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("MLKD_RESULTS_DIR", str(tmp_path / "results"))
+    prof = load_profile("quick")
+    from mlkd_utils.distill import _run_dir
+
+    _, run = _run_dir(prof, "student-en-de", 42, prof.student_config("student-en-de"), None)
+    (run / "eval").mkdir(parents=True)
+    (run / "model").mkdir()
+    (run / "model" / "model.safetensors").write_bytes(b"weights")
+    (run / "done.json").write_text(json.dumps({"seed": 42}))
+    (run / "train_log.csv").write_text("step,loss\n10,0.1\n")
+    (run / "eval" / "sts17-abc.csv").write_text("subset,spearman\nen-en,80\n")
+    (tmp_path / "runs" / "quick" / "unfinished").mkdir()
+    assert records.save("quick") == [run.name]
+    kept = records.records_dir("quick") / run.name
+    assert (kept / "eval" / "sts17-abc.csv").is_file() and not (kept / "model").exists()
+
+    import shutil
+
+    shutil.rmtree(tmp_path / "runs")  # a fresh machine
+    assert records.restore("quick") == [run.name]
+    assert records.restore("quick") == []  # already there
+    result = finished_run(prof, "student-en-de", 42)
+    assert result is not None and result.log.step.tolist() == [10]
+    with pytest.raises(MLKDError, match="weights are not on this machine"):
+        result.load_model()
