@@ -255,7 +255,7 @@ def _train(
         teacher, model_fingerprint(profile.teacher), batch_size=profile.encode_batch_size, bf16=profile.bf16_inference
     )
     t0 = time.time()
-    targets = dev_targets = None
+    targets = dev_targets = raw_train = None
     if cfg.objective in objectives.NEEDS_TARGETS:  # the other objectives never read the teacher's vectors
         raw_train = cache.raw_embeddings(corpus.train_en)
         raw_dev = cache.raw_embeddings(corpus.dev_en, show_progress_bar=False)
@@ -269,7 +269,9 @@ def _train(
         student = build_student(student_init(profile, cfg), teacher, cfg.target_mode, cfg.max_seq_length)
         if cfg.align != "none":  # fitted on English training sentences against the teacher (unit vectors)
             n = min(cfg.align_sentences, len(corpus.train_en))
-            student = add_map(student, corpus.train_en[:n], cache.raw_embeddings(corpus.train_en[:n]), cfg.align)
+            # the teacher's vectors of these sentences were just encoded with the rest of the corpus
+            fit = raw_train[:n] if raw_train is not None else cache.raw_embeddings(corpus.train_en[:n])
+            student = add_map(student, corpus.train_en[:n], fit, cfg.align)
     trainable = freeze(student, cfg.freeze)
     # Before the trainer exists: a resumed checkpoint must find the extended embedding matrix.
     vocab = extend_vocabulary(

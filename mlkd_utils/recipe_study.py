@@ -15,11 +15,6 @@ from mlkd_utils.config import Profile
 from mlkd_utils.distill import DistillResult, distill, training_cost
 
 CHAPTER = "02_distillation"
-#: Columns of a training log -> the table's names.
-DEV_COLUMNS = {
-    "eval_loss": "dev MSE x1e4",
-    "eval_dev-translation_mean_accuracy": "dev translation acc.",
-}
 STSB_PREFIX, STS_SUFFIX = "eval_stsb-dev-", "_spearman_cosine"
 
 
@@ -65,7 +60,7 @@ def grid_table(profile: Profile, results: dict[str, DistillResult]) -> pd.DataFr
             "trainable params (M)": round(r.info.get("trainable_parameters", float("nan")) / 1e6, 1),
             "student sentences/s": cost["student sentences/s"],
             "dev MSE x1e4 at step 0": start["dev MSE x1e4"],
-            **{k: v for k, v in end.items()},
+            **end,
         }
     table = pd.DataFrame(rows).T
     for col in table.columns:
