@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from mlkd_utils.bench import write_bench
+from benchlib import write_bench
 from mlkd_utils.paths import REPO_ROOT
 
 

@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from mlkd_utils.bench import write_bench
+from benchlib import write_bench
 from mlkd_utils.paths import REPO_ROOT
 
 #: ``make test`` echoes these before running them: the end of install, then of lint.

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import torch
 
-from mlkd_utils.bench import write_bench
+from benchlib import write_bench
 
 SOURCES = ["multi30k", "tatoeba_challenge", "wmt_newstest", "iwslt17_ted_devtest"]
 

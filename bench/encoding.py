@@ -16,7 +16,7 @@ import argparse
 
 import torch
 
-from mlkd_utils.bench import bert_flops, best_of, mixed_pairs, padded_lengths, write_bench
+from benchlib import bert_flops, best_of, mixed_pairs, padded_lengths, write_bench
 from mlkd_utils.encode import encode, resolve_bf16
 from mlkd_utils.models import load_sentence_model
 

@@ -18,7 +18,7 @@ import time
 import numpy as np
 import torch
 
-from mlkd_utils.bench import write_bench
+from benchlib import write_bench
 from mlkd_utils.config import load_profile
 from mlkd_utils.mining.knn import knn_search
 from mlkd_utils.mining.margin import mine_candidates
@@ -57,7 +57,7 @@ def synthetic(sizes: list[int], dim: int, k: int) -> list[dict]:
 
 
 def real_ivf(profile_name: str, nprobes: list[int], k: int) -> list[dict]:
-    from mlkd_utils.mining_study import benchmarks, teacher_miner
+    from mlkd_utils.mining.benchmark import benchmarks, teacher_miner
 
     profile = load_profile(profile_name)
     test = next(v for name, v in benchmarks(profile).items() if name.startswith("BUCC "))["test"]

@@ -6,7 +6,7 @@ its figures: every number on the page comes from a CSV a benchmark script wrote.
 
 from __future__ import annotations
 
-from mlkd_utils.bench import bench_dir, render_report
+from benchlib import bench_dir, render_report
 from mlkd_utils.paths import REPO_ROOT
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlkd_utils.bench import mixed_pairs, write_bench
+from benchlib import mixed_pairs, write_bench
 from mlkd_utils.models import load_sentence_model, model_fingerprint
 from mlkd_utils.teacher_cache import TeacherCache
 

@@ -23,6 +23,12 @@ LABELS = {
 }
 
 
+def teacher_folder(profile: Profile) -> Path:
+    """Where the teacher's cached scores live (it has no training run of its own); every chapter
+    that scores the teacher reads and writes them there."""
+    return runs_dir(profile.name) / f"teacher-{model_fingerprint(profile.teacher)[:12]}"
+
+
 def label(name: str) -> str:
     return LABELS.get(name, name)
 

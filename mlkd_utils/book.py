@@ -19,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+from mlkd_utils.notebook import QUIET_ENV
 from mlkd_utils.paths import REPO_ROOT
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,9 @@ def _execute_one(
     if threads is not None:  # the kernel inherits this process's environment
         for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ[var] = str(threads)
+    # results on the page, logs in a file: progress bars off before tqdm is imported in the kernel
+    os.environ[QUIET_ENV] = "1"
+    os.environ["TQDM_DISABLE"] = "1"
     t0 = time.time()
     log.info("executing %s (profile %s)", nb.name, profile)
     pm.execute_notebook(

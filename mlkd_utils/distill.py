@@ -216,6 +216,19 @@ def student_init(profile: Profile, cfg: DistillConfig) -> str:
     return profile.student_init if cfg.init == "profile" else cfg.init
 
 
+def quiet_trainer(trainer) -> None:
+    """In a book execution, no progress table or printed log dict per step in the page: the training
+    log is the run folder's ``train_log.csv`` (and the chapter's log file)."""
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+    from transformers.utils.notebook import NotebookProgressCallback
+
+    from mlkd_utils.notebook import quiet_outputs
+
+    if quiet_outputs():
+        for cb in (PrinterCallback, ProgressCallback, NotebookProgressCallback):
+            trainer.remove_callback(cb)
+
+
 def world_rank_size() -> tuple[int, int]:
     """(rank, number of processes) under ``torchrun`` / ``accelerate launch``; (0, 1) otherwise."""
     return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
@@ -314,6 +327,7 @@ def _train(
         evaluator=_dev_evaluator(cfg, corpus, profile.sts17_max_pairs),
         callbacks=[log_cb, *callbacks],
     )
+    quiet_trainer(trainer)
     checkpoint = _last_checkpoint(run_dir / "checkpoints")
     if checkpoint is not None:
         step = int(checkpoint.name.split("-")[1])
@@ -358,6 +372,10 @@ def _train(
     return DistillResult(name, run_dir, run_dir / "model", _read_log(run_dir), info)
 
 
+#: Column names of the STSb dev evaluators in a training log (``eval_stsb-dev-en-de_spearman_cosine``).
+STSB_PREFIX, STS_SUFFIX = "eval_stsb-dev-", "_spearman_cosine"
+
+
 def training_cost(result: DistillResult) -> dict[str, float]:
     """Wall time of training split into optimisation and the dev evaluations run inside it.
 
@@ -378,6 +396,22 @@ def training_cost(result: DistillResult) -> dict[str, float]:
         "student sentences/s": round(sentences / max(1e-9, runtime - eval_seconds), 1),
         "teacher encoding (s)": round(result.info["teacher_seconds"], 1),
     }
+
+
+def dev_scores(log: pd.DataFrame, which: str = "last") -> dict[str, float]:
+    """The dev metrics of one evaluation of a training log (the first or the last), x100 where a
+    score, MSE x1e4 (unit vectors of 384 dimensions make it ~1e-3; for another objective "MSE" is
+    that objective's dev loss). Chapter 2 reads its recipe grid by them, chapter 6 its learning rates."""
+    ev = log.dropna(subset=["eval_loss"])
+    if ev.empty:
+        raise ValueError("the training log has no dev evaluation (eval_loss)")
+    row = ev.iloc[0] if which == "first" else ev.iloc[-1]
+    out = {"dev MSE x1e4": 1e4 * row["eval_loss"]}
+    if "eval_dev-translation_mean_accuracy" in row:
+        out["dev translation acc."] = 100 * row["eval_dev-translation_mean_accuracy"]
+    for col in [c for c in ev.columns if c.startswith(STSB_PREFIX) and c.endswith(STS_SUFFIX)]:
+        out[f"STSb dev {col[len(STSB_PREFIX) : -len(STS_SUFFIX)]}"] = 100 * row[col]
+    return out
 
 
 def _last_checkpoint(folder: Path) -> Path | None:

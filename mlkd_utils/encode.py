@@ -54,6 +54,9 @@ def encode(
     normalize: bool | None = None,
 ) -> np.ndarray:
     """float32 embeddings in input order. sentence-transformers already sorts by length to cut padding."""
+    from mlkd_utils.notebook import progress_bar
+
+    show_progress_bar = progress_bar(show_progress_bar)
     with torch.inference_mode(), autocast(bf16):
         emb = model.encode(
             sentences,

@@ -24,7 +24,14 @@ from transformers import set_seed
 
 from mlkd_utils.config import Profile
 from mlkd_utils.data.sts import load_stsb
-from mlkd_utils.distill import CSVLogCallback, DistillResult, _last_checkpoint, _read_log, required_free_bytes
+from mlkd_utils.distill import (
+    CSVLogCallback,
+    DistillResult,
+    _last_checkpoint,
+    _read_log,
+    quiet_trainer,
+    required_free_bytes,
+)
 from mlkd_utils.io import atomic_write_json, check_writable, stable_hash
 from mlkd_utils.models import build_student, load_sentence_model, model_fingerprint
 from mlkd_utils.paths import runs_dir
@@ -89,6 +96,7 @@ def train_english_baseline(profile: Profile, seed: int | None = None, output_roo
     trainer = SentenceTransformerTrainer(
         model=model, args=args, train_dataset=train_ds, loss=CosineSimilarityLoss(model), callbacks=[log_cb]
     )
+    quiet_trainer(trainer)
     checkpoint = _last_checkpoint(run_dir / "checkpoints")
     if checkpoint is not None:
         log_cb.truncate_after(int(checkpoint.name.split("-")[1]))

@@ -4,11 +4,41 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from mlkd_utils.config import Profile, load_profile
-from mlkd_utils.paths import data_root, results_dir
+from mlkd_utils.paths import REPO_ROOT, data_root, results_dir
+
+#: Set by ``mlkd_utils.book`` for the kernels it starts (with ``TQDM_DISABLE=1``): the rendered page
+#: shows a chapter's results, while its logging, warnings and progress bars go to a log file.
+QUIET_ENV = "MLKD_QUIET_OUTPUTS"
+
+
+def quiet_outputs() -> bool:
+    """True in a chapter executed for the book; interactive sessions keep their progress bars."""
+    return os.environ.get(QUIET_ENV, "") == "1"
+
+
+def progress_bar(show: bool) -> bool:
+    """Whether to draw a progress bar that the caller would show: never in a book execution."""
+    return show and not quiet_outputs()
+
+
+def _stderr_to(path: Path) -> None:
+    """Send everything written to stderr from now on (logging, warnings, tqdm) to ``path``, including
+    the handlers that libraries attached to the kernel's stderr when they were imported."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    old, stream = sys.stderr, open(path, "a", buffering=1, encoding="utf-8")  # open for the kernel's lifetime
+    sys.stderr = stream
+    named = logging.Logger.manager.loggerDict.values()
+    loggers = [logging.getLogger(), *(v for v in named if isinstance(v, logging.Logger))]
+    for logger in loggers:
+        for handler in logger.handlers:
+            if type(handler) is logging.StreamHandler and handler.stream in (old, sys.__stderr__):
+                handler.setStream(stream)
 
 
 def _quiet_progress_bars() -> None:
@@ -45,7 +75,11 @@ def setup(profile: str, overrides: dict[str, Any] | None = None, chapter: str = 
     import matplotlib
     import seaborn as sns
 
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", force=True)
+    prof = load_profile(profile, overrides or {})
+    log_file = results_dir(prof.name) / "executed" / "logs" / f"{chapter or 'chapter'}.log"
+    if quiet_outputs():
+        _stderr_to(log_file)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     logging.getLogger("mlkd_utils").setLevel(logging.INFO)
     logging.getLogger("mlkd_utils.data").setLevel(logging.WARNING)  # skipped lines still warn
     for noisy in ("sentence_transformers", "transformers", "datasets", "httpx"):
@@ -57,10 +91,12 @@ def setup(profile: str, overrides: dict[str, Any] | None = None, chapter: str = 
     matplotlib.rcParams.update({"figure.dpi": 110, "savefig.bbox": "tight"})
     sns.set_theme(style="whitegrid", context="notebook")
     _cjk_fallback()
-    prof = load_profile(profile, overrides or {})
     from mlkd_utils.provenance import git_commit, hardware
 
     hw = hardware()
     print(f"chapter {chapter} | profile {prof.name} | data root {data_root()} | results {results_dir(prof.name)}")
     print(f"commit {git_commit()} | {hw['cpu']} x{hw['cores']} | {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    if quiet_outputs():
+        shown = log_file.relative_to(REPO_ROOT) if log_file.is_relative_to(REPO_ROOT) else log_file
+        print(f"log (training progress, warnings): {shown}")
     return prof

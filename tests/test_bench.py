@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from mlkd_utils.bench import bert_flops, padded_lengths, render_report
+from benchlib import bert_flops, padded_lengths, render_report
 
 
 def test_bert_flops_by_hand():

@@ -190,7 +190,7 @@ def test_modes_relate_as_defined(n, m, seed):
 
 
 def test_quick_subsample_keeps_whole_gold_pairs_and_distractors():
-    from mlkd_utils.mining_study import _subsample
+    from mlkd_utils.mining.benchmark import _subsample
 
     gold = [(f"zh-{i}", f"en-{i}") for i in range(100)]
     data = BUCCData(

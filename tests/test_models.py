@@ -38,3 +38,25 @@ def test_teacher_copy_is_independent_and_target_mode_controls_normalize(teacher)
     first = next(raw.parameters())
     assert first.data_ptr() != next(teacher.parameters()).data_ptr()
     assert not has_normalize(without_normalize(teacher))
+
+
+def test_raw_copy_keeps_the_default_prompt(tiny_hf_checkpoint):
+    """multilingual-e5-small's "query: " prompt must survive the copy without Normalize that the
+    embedding caches and the mining encode with; else those scores are of another model."""
+    from sentence_transformers import SentenceTransformer
+
+    model = load_sentence_model(str(tiny_hf_checkpoint))
+    model = SentenceTransformer(modules=list(model), prompts={"query": "query: "}, default_prompt_name="query")
+    raw = without_normalize(model)
+    assert raw.prompts["query"] == "query: " and raw.default_prompt_name == "query"
+    assert (raw.encode(["a test"]) == model.encode(["a test"])).all()  # the prompt applied by both
+    assert not (raw.encode(["a test"]) == raw.encode(["a test"], prompt="")).all()  # and it matters
+
+
+def test_an_encoder_that_is_not_sentence_transformers_passes_through():
+    class Encoder:
+        def encode(self, texts, **_):
+            return texts
+
+    enc = Encoder()
+    assert without_normalize(enc) is enc

@@ -9,6 +9,7 @@ from sentence_transformers import SentenceTransformer
 from mlkd_utils.data.tatoeba import load_tatoeba
 from mlkd_utils.encode import encode
 from mlkd_utils.mining.knn import normalize
+from mlkd_utils.notebook import progress_bar
 
 
 def retrieval_accuracy(src: np.ndarray, tgt: np.ndarray) -> float:
@@ -44,7 +45,7 @@ def evaluate_tatoeba(
     from tqdm.auto import tqdm
 
     rows = []
-    for lang in tqdm(languages, desc="Tatoeba languages", disable=not progress):
+    for lang in tqdm(languages, desc="Tatoeba languages", disable=not progress_bar(progress)):
         pair = load_tatoeba(lang, max_sentences)
         xx = encode(model, pair.source, batch_size, bf16)
         en = encode(model, pair.english, batch_size, bf16)

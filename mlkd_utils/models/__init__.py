@@ -111,8 +111,15 @@ def has_normalize(model: SentenceTransformer) -> bool:
 
 
 def _rebuild(model: SentenceTransformer, modules: list) -> SentenceTransformer:
-    """A model over the given modules (weights shared, not copied) with the same device and length limit."""
-    out = SentenceTransformer(modules=modules, device=str(model.device))
+    """A model over the given modules (weights shared, not copied) with the same device, length limit
+    and prompts: multilingual-e5-small's default "query: " prompt must survive, or every cache and
+    mining score built on the rebuilt model would silently be the model without its prefix."""
+    out = SentenceTransformer(
+        modules=modules,
+        device=str(model.device),
+        prompts=dict(model.prompts),
+        default_prompt_name=model.default_prompt_name,
+    )
     out.max_seq_length = model.max_seq_length
     return out
 
@@ -122,7 +129,10 @@ def _without_normalize_modules(model: SentenceTransformer) -> list:
 
 
 def without_normalize(model: SentenceTransformer) -> SentenceTransformer:
-    """The same modules (shared weights) minus any Normalize layer: raw pooled embeddings."""
+    """The same modules (shared weights) minus any Normalize layer: raw pooled embeddings. An encoder
+    that is not a sentence-transformers model (mUSE) is returned as it is: cosines do not care."""
+    if not isinstance(model, SentenceTransformer):
+        return model
     return _rebuild(model, _without_normalize_modules(model))
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from mlkd_utils.errors import MLKDError
+from mlkd_utils.notebook import progress_bar
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ class MUSEEncoder:
         chunks = range(0, len(texts), max(batch_size, 1))
         parts = [
             np.asarray(self._use.encode(texts[i : i + batch_size]), dtype=np.float32)
-            for i in tqdm(chunks, desc="mUSE", disable=not show_progress_bar)
+            for i in tqdm(chunks, desc="mUSE", disable=not progress_bar(show_progress_bar))
         ]
         out = np.concatenate(parts)
         if normalize_embeddings:

@@ -1,45 +1,43 @@
-"""The runs behind chapter 4: bitext mining (BUCC zh-en, the BUCC-style benchmark) and Tatoeba in
-all staged languages, for the teacher and the students named in ``chapters.04_bucc``.
+"""Scoring models on the mining benchmarks: BUCC (the staged zh-en sample or the official files), the
+BUCC-style benchmark drawn from WMT, and Tatoeba in every staged language.
 
-Encoding is the only expensive step, so embeddings are cached per (model, sentence list) on disk;
-mining itself (faiss k-NN, margins, thresholds) is recomputed from them in seconds. A background
-job (``python -m mlkd_utils.mining_study --profile cpu``) and the notebook call the same functions.
+Chapters 4 and 6 both mine with these functions, so they live here rather than in either chapter.
+A :class:`Miner` is a model with an embedding cache: encoding is the only expensive step, mining
+itself (faiss k-NN, margins, thresholds) is recomputed from the cached embeddings in seconds. The
+benchmarks are configured under ``chapters.04_bucc`` of the profile (k, splits, sizes).
 """
 
 from __future__ import annotations
 
-import argparse
-import logging
 import random
-import time
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from sentence_transformers import SentenceTransformer
 
-from mlkd_utils.config import Profile, load_profile
+from mlkd_utils.baselines import baseline_folder, teacher_folder
+from mlkd_utils.baselines import label as baseline_label
+from mlkd_utils.config import Profile
 from mlkd_utils.data.bucc import BUCCData, load_bucc
 from mlkd_utils.data.bucc_style import build_bucc_style
 from mlkd_utils.data.tatoeba import tatoeba_languages
-from mlkd_utils.distill import distill
 from mlkd_utils.encode import resolve_bf16
 from mlkd_utils.evaluation.tatoeba import evaluate_tatoeba
 from mlkd_utils.experiments import _cached
 from mlkd_utils.mining.bucc import MiningResult, mine_and_score, split_bucc
-from mlkd_utils.mining.knn import knn_search
-from mlkd_utils.mining.margin import RETRIEVAL_MODES, SCORINGS, mine_candidates
-from mlkd_utils.models import load_sentence_model, model_fingerprint
+from mlkd_utils.mining.margin import RETRIEVAL_MODES, SCORINGS
+from mlkd_utils.models import load_encoder, load_sentence_model, model_fingerprint
 from mlkd_utils.paths import data_root
 from mlkd_utils.results import to_rows, write_metrics
-from mlkd_utils.sts_study import teacher_folder
 from mlkd_utils.teacher_cache import TeacherCache
 
-log = logging.getLogger(__name__)
-
-CHAPTER = "04_bucc"
+#: The profile section that configures the benchmarks (chapter 4's).
+SECTION = "04_bucc"
 DEFAULTS = {
     "students": [],
+    #: Systems mined as they are (``mlkd_utils.baselines``); None: the profile's ``baselines``.
+    "baselines": None,
     "seed": 42,
     "k": 4,
     "split_seed": 0,
@@ -54,7 +52,7 @@ DEFAULTS = {
 
 
 def settings(profile: Profile) -> dict:
-    return {**DEFAULTS, **profile.chapter(CHAPTER)}
+    return {**DEFAULTS, **profile.chapter(SECTION)}
 
 
 @dataclass
@@ -76,25 +74,6 @@ class Miner:
         return self.cache.raw_embeddings(texts, show_progress_bar=len(texts) > 5000)
 
 
-def miners(profile: Profile, objectives: bool = True) -> list[Miner]:
-    """The teacher and the first-seed run of every student of the chapter (trained if missing), then
-    with ``objectives`` every finished chapter-6 student of that seed (never trained here): the
-    translation-ranking objectives mined next to the distilled students."""
-    s = settings(profile)
-    out = [teacher_miner(profile)]
-    for name in s["students"]:
-        result = distill(profile, name, s["seed"])
-        out.append(_miner(profile, name, result, tuple(profile.student_config(name).languages)))
-    if objectives:
-        from mlkd_utils import objective_study  # it builds on this module
-
-        known = {m.run_id for m in out}
-        for label, result, langs in objective_study.finished_students(profile, s["seed"]):
-            if result.run_dir.name not in known:
-                out.append(_miner(profile, label, result, langs, guest=True))
-    return out
-
-
 def teacher_miner(profile: Profile) -> Miner:
     """The teacher, its embeddings cached under its fingerprint (shared by chapters 4 and 6)."""
     teacher = load_sentence_model(profile.teacher)
@@ -102,7 +81,15 @@ def teacher_miner(profile: Profile) -> Miner:
     return Miner("teacher", None, "", teacher_folder(profile), _cache(profile, teacher, f"teacher-{fp[:12]}"))
 
 
-def _miner(profile: Profile, label: str, result, languages: tuple[str, ...], guest: bool = False) -> Miner:
+def baseline_miner(profile: Profile, name: str) -> Miner:
+    """A system scored as it is (multilingual-e5-small with its prefix, mUSE): its embeddings cached
+    under its weights' fingerprint, its scores in the folder the other chapters use for it."""
+    model = load_encoder(name)
+    model_id = f"baseline-{name.replace('/', '_')}-{model_fingerprint(name)[:12]}"
+    return Miner(baseline_label(name), None, "", baseline_folder(profile, name), _cache(profile, model, model_id))
+
+
+def run_miner(profile: Profile, label: str, result, languages: tuple[str, ...], guest: bool = False) -> Miner:
     model = result.load_model()
     run_id = result.run_dir.name
     cache = _cache(profile, model, run_id)
@@ -168,8 +155,8 @@ def mine(
 
 def run_mining(
     profile: Profile,
-    ms: list[Miner] | None = None,
-    chapter: str = CHAPTER,
+    ms: list[Miner],
+    chapter: str = SECTION,
     all_modes: bool = True,
     only: list[str] | None = None,
 ) -> pd.DataFrame:
@@ -177,7 +164,6 @@ def run_mining(
     real BUCC corpora, every retrieval mode and scoring (``all_modes``); written to the tidy metrics of
     ``chapter`` as tasks ``mining`` and ``mining_modes``."""
     s = settings(profile)
-    ms = ms or miners(profile)
     rows = []
     benches = benchmarks(profile)
     unknown = sorted(set(only or []) - set(benches))
@@ -252,15 +238,14 @@ def _seed(seed) -> int | None:
 
 def run_tatoeba_all(
     profile: Profile,
-    ms: list[Miner] | None = None,
-    chapter: str = CHAPTER,
+    ms: list[Miner],
+    chapter: str = SECTION,
     languages: list[str] | None = None,
     max_sentences: int | None = None,
 ) -> pd.DataFrame:
     """Tatoeba accuracy (cosine and margin) in every staged language (or ``languages``, LASER codes),
     cached per model; ``max_sentences`` per language defaults to this chapter's setting."""
     s = settings(profile)
-    ms = ms or miners(profile)
     langs = list(languages) if languages else tatoeba_languages()
     cap = max_sentences or s["tatoeba_all_max_sentences"]
     frames = []
@@ -301,156 +286,3 @@ def run_tatoeba_all(
         frames.append(df.assign(model=m.label))
     return pd.concat(frames, ignore_index=True)
 
-
-def time_knn(sizes: list[int], dim: int = 384, k: int = 4, nprobe: int = 16, seed: int = 0) -> pd.DataFrame:
-    """Wall time of margin mining (both directions, max mode) with exact and IVF search on synthetic
-    unit vectors, and the IVF's recall of the exact nearest neighbour. Clustered vectors stand in
-    for sentence embeddings (uniform random ones make every neighbour equally far)."""
-    import faiss
-
-    rng = np.random.default_rng(seed)
-    rows = []
-    for n in sizes:
-        centers = rng.normal(size=(max(16, n // 50), dim)).astype(np.float32)
-        x = centers[rng.integers(0, len(centers), n)] + 0.5 * rng.normal(size=(n, dim)).astype(np.float32)
-        y = x + 0.3 * rng.normal(size=(n, dim)).astype(np.float32)
-        row = {"n_per_side": n, "dim": dim, "threads": faiss.omp_get_max_threads()}
-        for index in ("flat", "ivf"):
-            t0 = time.perf_counter()
-            mine_candidates(x, y, k=k, mode="max", index=index, nprobe=nprobe)
-            row[f"seconds_{index}"] = time.perf_counter() - t0
-        q = x[: min(n, 2000)]
-        _, exact = knn_search(q, y, 1)
-        _, approx = knn_search(q, y, 1, index="ivf", nprobe=nprobe)
-        row["ivf_recall_at_1"] = float((exact[:, 0] == approx[:, 0]).mean() * 100)
-        rows.append(row)
-        log.info("mining timing %s", row)
-    return pd.DataFrame(rows)
-
-
-def run_timing(profile: Profile) -> pd.DataFrame:
-    s = settings(profile)
-    df = time_knn(s["timing_sizes"], nprobe=s["nprobe"])
-    rows = df.assign(subset=df.n_per_side.astype(str))
-    write_metrics(
-        profile.name,
-        to_rows(
-            rows,
-            chapter=CHAPTER,
-            model="faiss",
-            task="mining_time",
-            metrics=["seconds_flat", "seconds_ivf", "ivf_recall_at_1"],
-            seed=None,
-        ),
-    )
-    return df
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--profile", default="cpu")
-    parser.add_argument("--timing", action="store_true", help="also time exact vs IVF search (quiet machine)")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    profile = load_profile(args.profile)
-    ms = miners(profile)
-    print(run_mining(profile, ms).to_string())
-    print(run_tatoeba_all(profile, ms).groupby("model")[["accuracy", "margin_accuracy"]].mean())
-    if args.timing:
-        print(run_timing(profile).to_string())
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
-
-
-def benchmark_sizes(benches: dict[str, dict[str, BUCCData]]) -> pd.DataFrame:
-    """Sentences per side and gold pairs of every benchmark split: what a reader needs to judge F1."""
-    rows = [
-        {
-            "benchmark": b,
-            "split": split,
-            "foreign sentences": len(d.source),
-            "English sentences": len(d.english),
-            "gold pairs": len(d.gold),
-            "gold share of foreign side (%)": round(100 * len(d.gold) / max(1, len(d.source)), 1),
-        }
-        for b, splits in benches.items()
-        for split, d in splits.items()
-    ]
-    return pd.DataFrame(rows).set_index(["benchmark", "split"])
-
-
-def index_comparison(miner: Miner, splits: dict[str, BUCCData], k: int, nprobe: int) -> pd.DataFrame:
-    """Exact against IVF search on real embeddings of one benchmark: F1, wall time of the mining
-    step, and how often IVF finds the exact nearest neighbour."""
-    rows = []
-    test = splits["test"]
-    x = miner.embed(list(dict.fromkeys(test.source.values())))
-    y = miner.embed(list(dict.fromkeys(test.english.values())))
-    _, exact = knn_search(x, y, 1)
-    _, approx = knn_search(x, y, 1, index="ivf", nprobe=nprobe)
-    for index in ("flat", "ivf"):
-        t0 = time.perf_counter()
-        mine_candidates(x, y, k=k, index=index, nprobe=nprobe)
-        seconds = time.perf_counter() - t0
-        r = mine(miner, splits, k, index=index, nprobe=nprobe)
-        rows.append(
-            {
-                "index": index,
-                "F1": r.f1,
-                "mining seconds (test split)": seconds,
-                "nearest neighbour = exact (%)": 100.0
-                if index == "flat"
-                else float((exact[:, 0] == approx[:, 0]).mean() * 100),
-            }
-        )
-    return pd.DataFrame(rows).set_index("index").round(2)
-
-
-def false_positives(result: MiningResult, n: int = 12) -> pd.DataFrame:
-    """The highest-scoring accepted candidates that the gold calls non-parallel, as text."""
-    c = result.candidates
-    fp = c[(c.score > result.threshold) & ~c.gold].head(n)
-    return fp[["score", "source", "english"]].round(3).reset_index(drop=True)
-
-
-def tatoeba_summary(df: pd.DataFrame, profile: Profile, trained_on: dict[str, list[str]] | None = None) -> pd.DataFrame:
-    """Mean accuracy over the languages each model was distilled on and over the rest; a model's
-    languages come from ``trained_on`` or else from the profile's student of that name."""
-    from mlkd_utils.config import TATOEBA_CODES
-
-    rows = []
-    for model, d in df.groupby("model", sort=False):
-        if trained_on and model in trained_on:
-            langs = trained_on[model]
-        else:
-            langs = profile.student_config(model).languages if model in profile.students else []
-        seen = {TATOEBA_CODES[lang] for lang in langs}
-        for group, part in (("distilled on", d[d.subset.isin(seen)]), ("never seen", d[~d.subset.isin(seen)])):
-            if len(part):
-                rows.append(
-                    {
-                        "model": model,
-                        "languages": group,
-                        "n languages": len(part),
-                        "cosine accuracy": part.accuracy.mean(),
-                        "margin accuracy": part.margin_accuracy.mean(),
-                    }
-                )
-    return pd.DataFrame(rows).set_index(["model", "languages"]).round(1)
-
-
-def timing_table(profile: Profile, metrics: pd.DataFrame) -> pd.DataFrame:
-    """The recorded timing rows (the background job runs them on a quiet machine); run them here if
-    there are none yet."""
-    d = metrics[(metrics.task == "mining_time") & (metrics.chapter == CHAPTER)]
-    if d.empty:
-        if max(settings(profile)["timing_sizes"]) > 20_000:
-            print("no timing recorded yet: run `python -m mlkd_utils.mining_study --timing` on a quiet machine")
-            return pd.DataFrame()
-        return run_timing(profile)
-    t = d.pivot_table(index="subset", values="value", columns="metric").reset_index()
-    t["n_per_side"] = t.subset.astype(int)
-    return t.drop(columns="subset").sort_values("n_per_side").set_index("n_per_side").round(2)

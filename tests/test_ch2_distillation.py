@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mlkd_utils import recipe_study
+from mlkd_utils.chapters import ch2_distillation as recipe_study
 from mlkd_utils.config import load_profile
 from mlkd_utils.distill import DistillResult
 

@@ -7,7 +7,7 @@ does). The ``mse`` run *is* the base student, so chapter 3's runs are reused, no
 run is scored the way the other chapters score: STS17 (all files), Tatoeba in every staged
 language (cosine), BUCC zh-en and the BUCC-style benchmark (max retrieval, ratio margin).
 
-CLI: ``python -m mlkd_utils.objective_study --profile cpu --worker 0 --workers 2``.
+CLI: ``python -m mlkd_utils.chapters.ch6_objectives --profile cpu --worker 0 --workers 2``.
 """
 
 from __future__ import annotations
@@ -21,12 +21,14 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from mlkd_utils.baselines import evaluate_baselines
+from mlkd_utils.baselines import label as baseline_label
 from mlkd_utils.config import OBJECTIVES, TATOEBA_CODES, DistillConfig, Profile, _merge_dataclass, load_profile
 from mlkd_utils.data.sts import CROSSLINGUAL, MONOLINGUAL
-from mlkd_utils.distill import DistillResult, distill, finished_run
+from mlkd_utils.distill import DistillResult, dev_scores, distill, finished_run
 from mlkd_utils.errors import ConfigError
 from mlkd_utils.experiments import LazyModel, evaluate_model, evaluate_run, record_training
-from mlkd_utils.mining_study import Miner, _miner, benchmarks, mine, run_mining, run_tatoeba_all, teacher_miner
+from mlkd_utils.mining import benchmark
 from mlkd_utils.models import load_sentence_model
 
 CHAPTER = "06_objectives"
@@ -60,6 +62,11 @@ DEFAULTS: dict[str, Any] = {
     #: Mining benchmarks scored (None: all of chapter 4's, e.g. ["BUCC zh-en", "BUCC-style de"]).
     "mining_benchmarks": None,
     "train": True,
+    #: Learning rates tried for every objective at the first seed (None: the base's own only). The race
+    #: row of an objective is its run with the best ``dev_score``; the others stay dev-only rows.
+    "learning_rates": None,
+    #: Systems scored as they are beside the race (``mlkd_utils.baselines``): reference rows, not trained.
+    "baselines": [],
 }
 
 
@@ -70,6 +77,49 @@ class PlannedRun:
     seed: int
     overrides: dict = field(default_factory=dict, hash=False)
     label: str = ""
+    #: A learning-rate candidate that is not (or not yet known to be) its objective's race row: trained
+    #: and read on the dev sets only, never scored on a test file.
+    dev_only: bool = False
+
+
+def dev_score(log: pd.DataFrame) -> float:
+    """The one dev number a learning rate is chosen by: the mean of the STSb dev Spearmans and the dev
+    translation accuracy (x100) at the end of training. Both sides of the trade-off the chapter
+    measures (similarity and exact translation), and no STS17 or mining test file."""
+    scores = dev_scores(log)
+    parts = [v for k, v in scores.items() if k.startswith("STSb dev") or k == "dev translation acc."]
+    if not parts:
+        raise ConfigError("dev_score needs dev_stsb or dev pairs in the base student's config")
+    return float(np.mean(parts))
+
+
+def _lr_name(objective: str, lr: float) -> str:
+    return f"{PREFIX}{objective}-lr{lr:.0e}".replace("e-0", "e-")  # objective-labse-lr2e-4
+
+
+def chosen_learning_rates(profile: Profile) -> dict[str, float | None]:
+    """Per objective: the candidate learning rate with the best dev score at the first seed, or None
+    while a candidate is unfinished (the choice waits for all of them)."""
+    s = settings(profile)
+    seed = (s["seeds"] or profile.seeds)[0]
+    out: dict[str, float | None] = {}
+    for obj in s["objectives"]:
+        best, best_lr = -np.inf, None
+        for lr in s["learning_rates"] or []:
+            run = PlannedRun(_lr_name(obj, lr), obj, seed, _fields(s, obj, lr))
+            result = finished_run(profile, run.name, seed, config_for(profile, run))
+            if result is None:
+                best_lr = None
+                break
+            if (score := dev_score(result.log)) > best:
+                best, best_lr = score, lr
+        out[obj] = best_lr
+    return out
+
+
+def _fields(s: dict, obj: str, lr: float | None = None) -> dict:
+    fields = {**s["base_overrides"], "objective": obj, **s["overrides"].get(obj, {})}
+    return fields if lr is None else {**fields, "learning_rate": lr}
 
 
 def settings(profile: Profile) -> dict[str, Any]:
@@ -94,14 +144,24 @@ def plan(profile: Profile) -> list[PlannedRun]:
     unknown = sorted(set(later or []) - set(s["objectives"]))
     if unknown:
         raise ConfigError(f"chapters.{CHAPTER}.later_seeds_objectives: {unknown} not in objectives {s['objectives']}")
+    lrs = s["learning_rates"]
+    chosen = chosen_learning_rates(profile) if lrs else {}
     runs = []
     for seed in seeds:
         for obj in s["objectives"]:
             if seed != seeds[0] and later is not None and obj not in later:
                 continue
-            name = s["base"] if obj == "mse" else f"{PREFIX}{obj}"
-            fields = {**s["base_overrides"], "objective": obj, **s["overrides"].get(obj, {})}
-            runs.append(PlannedRun(name, obj, seed, fields, obj))
+            if not lrs:  # one run per objective at the base's learning rate; mse is the base itself
+                name = s["base"] if obj == "mse" else f"{PREFIX}{obj}"
+                runs.append(PlannedRun(name, obj, seed, _fields(s, obj), obj))
+            elif seed == seeds[0]:  # every candidate; the dev-best one is the race row
+                for lr in lrs:
+                    race = chosen.get(obj) == lr
+                    label = obj if race else f"{obj} (lr {lr:.0e})".replace("e-0", "e-")
+                    runs.append(PlannedRun(_lr_name(obj, lr), obj, seed, _fields(s, obj, lr), label, not race))
+            elif chosen.get(obj) is not None:  # later seeds once the choice is made
+                lr = chosen[obj]
+                runs.append(PlannedRun(_lr_name(obj, lr), obj, seed, _fields(s, obj, lr), obj))
         if seed == seeds[0]:
             runs += extras  # the sensitivity runs right after the first seed's objectives
     return runs
@@ -112,21 +172,24 @@ def config_for(profile: Profile, run: PlannedRun) -> DistillConfig:
     return _merge_dataclass(base, run.overrides, f"chapters.{CHAPTER}: {run.name}")
 
 
-def run_miner(run: PlannedRun, result: DistillResult, profile: Profile) -> Miner:
-    return _miner(profile, run.name, result, tuple(config_for(profile, run).languages))
+def run_miner(run: PlannedRun, result: DistillResult, profile: Profile) -> benchmark.Miner:
+    return benchmark.run_miner(profile, run.name, result, tuple(config_for(profile, run).languages))
 
 
-def evaluate(profile: Profile, miner: Miner, result: DistillResult | None) -> None:
-    """STS17, Tatoeba, mining (as the chapter's settings say); each cached in the model's folder."""
+def evaluate(profile: Profile, miner: benchmark.Miner, result: DistillResult | None, baseline: str = "") -> None:
+    """STS17, Tatoeba, mining (as the chapter's settings say); each cached in the model's folder. No
+    ``result``: the teacher, or with ``baseline`` a system scored as it is (mUSE, e5-small)."""
     s = settings(profile)
     subsets = s["sts17_subsets"]
-    if result is None:  # the teacher: no training run, scores cached in its own folder
+    if baseline:
+        evaluate_baselines(profile, CHAPTER, ("sts17",), names=[baseline], sts17_subsets=subsets)
+    elif result is None:  # the teacher: no training run, scores cached in its own folder
         model = LazyModel(lambda: load_sentence_model(profile.teacher))
         evaluate_model(model, "teacher", profile, CHAPTER, ("sts17",), cache_dir=miner.folder, sts17_subsets=subsets)
     else:
         evaluate_run(result, profile, CHAPTER, ("sts17",), miner.label, sts17_subsets=subsets)
-    run_tatoeba_all(profile, [miner], CHAPTER, s["tatoeba_languages"], s["tatoeba_max_sentences"])
-    run_mining(profile, [miner], chapter=CHAPTER, all_modes=False, only=s["mining_benchmarks"])
+    benchmark.run_tatoeba_all(profile, [miner], CHAPTER, s["tatoeba_languages"], s["tatoeba_max_sentences"])
+    benchmark.run_mining(profile, [miner], chapter=CHAPTER, all_modes=False, only=s["mining_benchmarks"])
 
 
 def run_study(profile: Profile, worker: int = 0, workers: int = 1, train: bool | None = None) -> pd.DataFrame:
@@ -138,14 +201,21 @@ def run_study(profile: Profile, worker: int = 0, workers: int = 1, train: bool |
     for run in runs:
         config_for(profile, run)  # every config valid before the first hour of training
     if worker == 0:
-        evaluate(profile, teacher_miner(profile), None)
-    for run in tqdm(runs[worker::workers], desc=f"chapter 6 runs (worker {worker + 1}/{workers})"):
-        cfg = config_for(profile, run)
-        if not train and finished_run(profile, run.name, run.seed, cfg) is None:
-            continue
-        result = distill(profile, run.name, run.seed, cfg=cfg)
-        evaluate(profile, run_miner(run, result, profile), result)
-        record_training(profile, result, CHAPTER)
+        evaluate(profile, benchmark.teacher_miner(profile), None)
+        for name in settings(profile)["baselines"]:
+            evaluate(profile, benchmark.baseline_miner(profile, name), None, baseline=name)
+    for _ in range(2):  # the second pass: the later seeds planned once the learning rates are chosen
+        for run in tqdm(runs[worker::workers], desc=f"chapter 6 runs (worker {worker + 1}/{workers})"):
+            cfg = config_for(profile, run)
+            if not train and finished_run(profile, run.name, run.seed, cfg) is None:
+                continue
+            result = distill(profile, run.name, run.seed, cfg=cfg)
+            record_training(profile, result, CHAPTER)
+            if not run.dev_only:
+                evaluate(profile, run_miner(run, result, profile), result)
+        if not settings(profile)["learning_rates"]:
+            break
+        runs = plan(profile)
     return runs_frame(profile, runs)
 
 
@@ -158,6 +228,8 @@ def runs_frame(profile: Profile, runs: list[PlannedRun]) -> pd.DataFrame:
                 "objective": run.label,
                 "model": run.name,
                 "seed": run.seed,
+                "learning rate": config_for(profile, run).learning_rate,
+                "dev only": run.dev_only,
                 "done": result is not None,
                 "run_id": result.run_dir.name if result else None,
                 "train_seconds": round(result.info.get("train_seconds", np.nan), 1) if result else np.nan,
@@ -166,12 +238,33 @@ def runs_frame(profile: Profile, runs: list[PlannedRun]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def learning_rate_table(profile: Profile) -> pd.DataFrame:
+    """Every learning-rate candidate of the first seed: its dev scores at the end of training, the dev
+    score the choice is made by, and which one became the race row (the choice never reads a test file)."""
+    s = settings(profile)
+    if not s["learning_rates"]:
+        return pd.DataFrame()
+    seed = (s["seeds"] or profile.seeds)[0]
+    chosen = chosen_learning_rates(profile)
+    rows = []
+    for obj in s["objectives"]:
+        for lr in s["learning_rates"]:
+            run = PlannedRun(_lr_name(obj, lr), obj, seed, _fields(s, obj, lr))
+            result = finished_run(profile, run.name, seed, config_for(profile, run))
+            row = {"objective": obj, "learning rate": lr, "done": result is not None}
+            if result is not None:
+                row |= {k: v for k, v in dev_scores(result.log).items() if k != "dev MSE x1e4" or obj == "mse"}
+                row |= {"dev score": dev_score(result.log), "race row": chosen[obj] == lr}
+            rows.append(row)
+    return pd.DataFrame(rows).set_index(["objective", "learning rate"]).round(1)
+
+
 def finished_students(profile: Profile, seed: int) -> list[tuple[str, DistillResult, tuple[str, ...]]]:
     """(model name, run, languages) of this chapter's finished runs at ``seed``: for the other
     chapters to show them next to their own students without training anything."""
     out = []
     for run in plan(profile):
-        if run.seed != seed:
+        if run.seed != seed or run.dev_only:
             continue
         cfg = config_for(profile, run)
         result = finished_run(profile, run.name, run.seed, cfg)
@@ -183,8 +276,9 @@ def finished_students(profile: Profile, seed: int) -> list[tuple[str, DistillRes
 def scores(metrics: pd.DataFrame, runs: pd.DataFrame, profile: Profile) -> pd.DataFrame:
     """One row per (objective, seed) of the finished runs, plus the teacher: the summary columns."""
     d = metrics[metrics.chapter == CHAPTER]
-    done = runs[runs.done]
-    labels = {("teacher", None): "teacher"} | {(r.model, r.seed): r.objective for r in done.itertuples()}
+    done = runs[runs.done & ~runs["dev only"]]
+    references = ["teacher", *(baseline_label(b) for b in settings(profile)["baselines"])]
+    labels = {(m, None): m for m in references} | {(r.model, r.seed): r.objective for r in done.itertuples()}
     seen_codes = {TATOEBA_CODES[lang] for lang in profile.student_config(settings(profile)["base"]).languages}
     rows = []
     for (model, seed), label in labels.items():
@@ -214,12 +308,12 @@ def scores(metrics: pd.DataFrame, runs: pd.DataFrame, profile: Profile) -> pd.Da
 
 def summary_table(per_seed: pd.DataFrame) -> pd.DataFrame:
     """Mean +- sd over seeds (sd left out for a single seed), objectives in the plan's order."""
-    order = ["teacher", *dict.fromkeys(per_seed.objective)]
+    order = [*dict.fromkeys(per_seed.objective)]  # the references (teacher, as-is systems) come first
     cols = [c for c in per_seed.columns if c not in ("objective", "seed")]
     rows = []
     for label in dict.fromkeys(o for o in order if o in set(per_seed.objective)):
         d = per_seed[per_seed.objective == label]
-        row = {"objective": label, "system": SYSTEMS.get(label, "reference" if label == "teacher" else label)}
+        row = {"objective": label, "system": SYSTEMS.get(label, "reference" if d.seed.isna().all() else label)}
         row["seeds"] = int(d.seed.notna().sum())
         for c in cols:
             mean, sd = d[c].mean(), d[c].std(ddof=1)
@@ -228,10 +322,10 @@ def summary_table(per_seed: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("objective")
 
 
-def score_candidates(profile: Profile, runs: pd.DataFrame, objectives: list[str], benchmark: str) -> dict:
+def score_candidates(profile: Profile, runs: pd.DataFrame, objectives: list[str], bench: str) -> dict:
     """Mined candidates (score, gold) of the first seed of each objective on one benchmark, from the
     embedding caches: how each objective separates translations from the rest."""
-    splits = benchmarks(profile)[benchmark]
+    splits = benchmark.benchmarks(profile)[bench]
     out, thresholds = {}, {}
     first = runs[runs.done].sort_values("seed").drop_duplicates("objective").set_index("objective")
     for obj in objectives:
@@ -240,7 +334,7 @@ def score_candidates(profile: Profile, runs: pd.DataFrame, objectives: list[str]
         run = _planned(profile, obj, int(first.loc[obj].seed))
         result = finished_run(profile, run.name, run.seed, config_for(profile, run))
         miner = run_miner(run, result, profile)
-        mined = mine(miner, splits, k=4)
+        mined = benchmark.mine(miner, splits, k=4)
         out[obj], thresholds[obj] = mined.candidates, mined.threshold
     return {"candidates": out, "thresholds": thresholds}
 

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from mlkd_utils import tables
+from mlkd_utils.chapters.ch3_sts import paired_differences, planned_runs
 from mlkd_utils.config import load_profile
 from mlkd_utils.evaluation import paired_bootstrap_difference
-from mlkd_utils.sts_study import paired_differences, planned_runs
 
 
 def test_every_student_at_the_first_seed_comes_before_any_second_seed():
@@ -77,3 +77,16 @@ def test_paired_differences_table_marks_real_rows():
     assert table.loc["en-de", "difference"] == pytest.approx(
         table.loc["en-de", "student"] - table.loc["en-de", "teacher"], abs=0.11
     )
+
+
+def test_quoted_rows_keep_their_printed_averages_and_sources():
+    """The quoted rows are numbers copied from a source, so their averages must come out as printed
+    there (LASER: 67.0 over the paper's seven cross-lingual files; the docs' ten-file average 69.5)."""
+    q = tables.quoted_rows()
+    assert q.loc["LASER (quoted)", "cross-lingual avg"] == 67.0
+    ten = [c for c in q.columns if c not in ("same-language avg", "cross-lingual avg", "source")]
+    assert len(ten) == 10 and round(sum(q.loc["LASER (quoted)", ten]) / 10, 1) == 69.5
+    assert round(sum(q.loc["distiluse-base-multilingual-cased (quoted)", ten]) / 10, 1) == 80.1
+    assert q.source.str.contains("sentence-transformers docs").all()
+    bucc = tables.quoted_bucc_rows()
+    assert list(bucc.columns[:4]) == ["de", "fr", "ru", "zh"] and bucc.loc["LASER (quoted)", "de"] == 96.2

@@ -12,10 +12,9 @@ from __future__ import annotations
 import pandas as pd
 
 from mlkd_utils.config import Profile
-from mlkd_utils.distill import DistillResult, distill, training_cost
+from mlkd_utils.distill import DistillResult, dev_scores, distill, training_cost
 
 CHAPTER = "02_distillation"
-STSB_PREFIX, STS_SUFFIX = "eval_stsb-dev-", "_spearman_cosine"
 
 
 def grid(profile: Profile, chapter: str = CHAPTER) -> list[str]:
@@ -30,19 +29,6 @@ def run_grid(profile: Profile, chapter: str = CHAPTER) -> dict[str, DistillResul
     for result in results.values():
         record_training(profile, result, chapter)
     return results
-
-
-def dev_scores(log: pd.DataFrame, which: str = "last") -> dict[str, float]:
-    """The dev metrics of one evaluation of a training log (the first or the last), x100 where a
-    score, MSE x1e4 (unit vectors of 384 dimensions make it ~1e-3)."""
-    ev = log.dropna(subset=["eval_loss"])
-    row = ev.iloc[0] if which == "first" else ev.iloc[-1]
-    out = {"dev MSE x1e4": 1e4 * row["eval_loss"]}
-    if "eval_dev-translation_mean_accuracy" in row:
-        out["dev translation acc."] = 100 * row["eval_dev-translation_mean_accuracy"]
-    for col in [c for c in ev.columns if c.startswith(STSB_PREFIX) and c.endswith(STS_SUFFIX)]:
-        out[f"STSb dev {col[len(STSB_PREFIX) : -len(STS_SUFFIX)]}"] = 100 * row[col]
-    return out
 
 
 def grid_table(profile: Profile, results: dict[str, DistillResult]) -> pd.DataFrame:

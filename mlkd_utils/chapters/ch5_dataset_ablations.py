@@ -4,7 +4,7 @@ Every run is a distilled student built from the profile's ``distill`` defaults, 
 ``base`` settings and one change (a source, a number of pairs, a vocabulary, a target mode), so a
 difference between two rows has one cause. The plan is data (``chapters.05_dataset_ablations``);
 runs and scores are cached by config hash, so the notebook re-renders in seconds, and a background
-job (``python -m mlkd_utils.dataset_study --profile cpu --worker 0 --workers 2``) and the notebook
+job (``python -m mlkd_utils.chapters.ch5_dataset_ablations --profile cpu --worker 0 --workers 2``) and the notebook
 call the same functions.
 """
 
@@ -107,24 +107,28 @@ def plan(profile: Profile, studies: tuple[str, ...] = STUDIES) -> list[PlannedRu
                 runs.append(PlannedRun("pairs", f"{PREFIX}pairs-en-{lang}-{n}", seed, (lang,), over, "", n, k))
         return runs
 
-    if "pairs" in studies:
+    # ``one_epoch: false``: only the equal-budget series (every size trained for ``fixed_steps`` steps)
+    one_epoch = curve.get("one_epoch", True)
+    if "pairs" in studies and one_epoch:
         out += curve_runs(first)
     if "targets" in studies and spec.get("targets"):
         t = spec["targets"]
         lang = t["language"]
+        t_base = dict(t.get("base", base))  # a study may run on a start of its own (the English one)
+        t_steps, t_pairs = t_base.get("max_steps", steps), t_base.get("pairs_per_language", pairs)
         for mode in t.get("modes", ["normalized", "scaled", "raw"]):
-            over = {**base, "languages": [lang], "target_mode": mode}
+            over = {**t_base, "languages": [lang], "target_mode": mode}
             if mode == "scaled":
                 over["target_scale"] = float(t["scale"])
             name = f"{PREFIX}target-{mode}-en-{lang}"
-            out.append(PlannedRun("targets", name, first, (lang,), over, "", pairs, steps))
+            out.append(PlannedRun("targets", name, first, (lang,), over, "", t_pairs, t_steps))
     if "vocabulary" in studies and spec.get("vocabulary"):
         v = spec["vocabulary"]
         langs = tuple(v["languages"])
         v_steps = v.get("max_steps", steps)
         for variant in v.get("variants", list(VOCABULARIES)):
             over = {
-                **base,
+                **v.get("base", base),
                 "languages": list(langs),
                 "pairs_per_language": v["pairs_per_language"],
                 "max_steps": v_steps,
@@ -137,7 +141,7 @@ def plan(profile: Profile, studies: tuple[str, ...] = STUDIES) -> list[PlannedRu
         k = int(curve["fixed_steps"])
         for lang in curve.get("languages", []):
             for n in curve.get("pairs", []):
-                if _steps_for_one_epoch(n, batch) >= k:
+                if curve.get("one_epoch", True) and _steps_for_one_epoch(n, batch) >= k:
                     continue  # one epoch already takes at least k steps: it is its own point
                 over = {**base, "languages": [lang], "pairs_per_language": n, "max_steps": k, "eval_steps": k}
                 name = f"{PREFIX}pairs-en-{lang}-{n}-steps{k}"
@@ -152,7 +156,7 @@ def plan(profile: Profile, studies: tuple[str, ...] = STUDIES) -> list[PlannedRu
             cfg = _merge_dataclass(profile.distill, over, f"chapters.{CHAPTER}.curse")
             name = f"{PREFIX}curse-en-{lang}"
             out.append(PlannedRun("curse", name, first, (lang,), over, "", cfg.pairs_per_language, cfg.max_steps))
-    if "pairs" in studies:
+    if "pairs" in studies and one_epoch:
         for seed in seeds[1:]:
             out += curve_runs(seed)
     return out

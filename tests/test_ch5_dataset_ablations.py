@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from conftest import needs_real_data
-from mlkd_utils import dataset_study as ds
+from mlkd_utils.chapters import ch5_dataset_ablations as ds
 from mlkd_utils.config import ADDED_LATER, load_profile
 from mlkd_utils.distill import run_key
 from mlkd_utils.errors import ConfigError
@@ -39,15 +39,19 @@ def test_each_run_differs_from_the_base_in_its_one_studied_setting():
     for r in ds.plan(prof):
         if r.study == "curse":  # the multilingual student's recipe, only its languages changed
             base = dataclasses.replace(prof.student_config(spec["curse"]["base"]), languages=list(r.languages))
-        else:
-            base = dataclasses.replace(prof.distill, **spec["base"], languages=list(r.languages))
+        else:  # the chapter's base, or the study's own (the English-start contrasts)
+            own = spec["base"]
+            if r.study in ("targets", "vocabulary"):
+                own = spec[r.study].get("base", own)
+            base = dataclasses.replace(prof.distill, **own, languages=list(r.languages))
         cfg = ds.config_for(prof, r)
         changed = {f.name for f in dataclasses.fields(cfg) if getattr(cfg, f.name) != getattr(base, f.name)}
         assert changed <= studied[r.study], (r.name, changed)
 
 
 def test_every_study_runs_at_the_first_seed_before_any_later_seed():
-    runs = ds.plan(load_profile("cpu"))
+    prof = load_profile("cpu", {"chapters.05_dataset_ablations.curve.one_epoch": True})
+    runs = ds.plan(prof)
     seeds = [r.seed for r in runs]
     first_later = seeds.index(43)
     assert set(seeds[:first_later]) == {42} and {r.study for r in runs[:first_later]} == set(ds.STUDIES)
@@ -55,11 +59,23 @@ def test_every_study_runs_at_the_first_seed_before_any_later_seed():
 
 
 def test_fixed_steps_series_holds_compute_equal_and_skips_sizes_already_that_long():
-    runs = ds.plan(load_profile("cpu"))
+    prof = load_profile("quick", {"chapters.05_dataset_ablations.curve": {"languages": ["de"], "pairs": [32, 64, 320],
+                                                                          "fixed_steps": 5}})  # batch 16
+    runs = ds.plan(prof)
     fixed = [r for r in runs if r.study == "fixed-steps"]
-    assert {r.steps for r in fixed} == {78} and {r.pairs for r in fixed} == {250, 500, 1000}
-    one_epoch = {r.pairs: r.steps for r in runs if r.study == "pairs"}
-    assert one_epoch == {250: 7, 500: 15, 1000: 31, 2500: 78}
+    assert {r.steps for r in fixed} == {5} and {r.pairs for r in fixed} == {32, 64}  # 320 pairs: 20 steps
+    assert {r.pairs: r.steps for r in runs if r.study == "pairs"} == {32: 2, 64: 4, 320: 20}  # batch 16
+
+
+def test_the_e5_curve_trains_every_size_for_the_same_steps_and_nothing_else():
+    """cpu (issue 16): Table 5 at equal compute only, on the e5 start; the English contrasts keep theirs."""
+    prof = load_profile("cpu")
+    runs = ds.plan(prof)
+    fixed = [r for r in runs if r.study == "fixed-steps"]
+    assert not [r for r in runs if r.study == "pairs"]
+    assert {r.steps for r in fixed} == {400} and sorted({r.pairs for r in fixed}) == [1000, 5000, 10000, 25000]
+    assert {ds.config_for(prof, r).init for r in fixed} == {"multilingual-e5-small-noprefix"}
+    assert {ds.config_for(prof, r).init for r in runs if r.study == "vocabulary"} == {"profile"}
 
 
 def test_new_config_fields_leave_old_run_keys_unchanged():

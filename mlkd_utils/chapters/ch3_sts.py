@@ -1,7 +1,7 @@
 """The runs behind chapter 3: every student of ``chapters.03_sts`` at every seed, the English-only
 baseline, and the teacher, evaluated on STS17 (and Tatoeba for the students' own languages).
 
-The notebook and a background job (``python -m mlkd_utils.sts_study --profile cpu``) call the same
+The notebook and a background job (``python -m mlkd_utils.chapters.ch3_sts --profile cpu``) call the same
 function; runs and their scores are cached in the run folders, so whichever comes second costs
 seconds.
 """
@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-from pathlib import Path
 
 import pandas as pd
 from tqdm.auto import tqdm
 
+from mlkd_utils.baselines import teacher_folder
 from mlkd_utils.config import Profile, load_profile
 from mlkd_utils.distill import distill
 from mlkd_utils.english_baseline import NAME as ENGLISH_BASELINE
@@ -68,11 +68,6 @@ def run_sts_study(
         for name in [s for s in profile.students if s.startswith("sweep-")]:
             train_and_evaluate(profile, name, "02_distillation", profile.seeds[0], tasks=("sts17",))
     return pd.DataFrame(rows)
-
-
-def teacher_folder(profile: Profile) -> Path:
-    """Where the teacher's cached scores live (it has no training run of its own)."""
-    return runs_dir(profile.name) / f"teacher-{model_fingerprint(profile.teacher)[:12]}"
 
 
 def run_stsb_mt(profile: Profile, chapter: str = CHAPTER) -> None:

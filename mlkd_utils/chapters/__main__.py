@@ -1,0 +1,62 @@
+"""Prepare chapters in the background: train what their plans miss and score it, chapter by chapter.
+
+``python -m mlkd_utils.chapters --profile cpu --chapters 4 6 5 --worker 0 --workers 2`` runs the
+chapters in the order given; chapters 5 and 6 share their runs between workers (every ``workers``-th
+run), the others run in worker 0 only. Everything is cached by config, so an interrupted job resumes
+where it stopped when started again (a killed training run from its last checkpoint), and a notebook
+executed afterwards renders from the caches. This module is the one place that composes chapters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Callable
+
+from mlkd_utils.chapters import ch2_distillation, ch3_sts, ch4_bucc, ch5_dataset_ablations, ch6_objectives
+from mlkd_utils.config import Profile, load_profile
+from mlkd_utils.mining import benchmark
+
+log = logging.getLogger("mlkd_utils.chapters")
+
+
+def _ch4(profile: Profile) -> None:
+    guests = ch6_objectives.finished_students(profile, ch4_bucc.settings(profile)["seed"])
+    miners = ch4_bucc.miners(profile, guests=guests)
+    benchmark.run_mining(profile, miners, ch4_bucc.CHAPTER)
+    benchmark.run_tatoeba_all(profile, [m for m in miners if not m.guest], ch4_bucc.CHAPTER)
+
+
+#: chapter number -> (runs in worker 0 only, or shared between workers; the job)
+JOBS: dict[int, tuple[bool, Callable[..., object]]] = {
+    2: (False, lambda p, w, n: ch2_distillation.run_grid(p)),
+    3: (False, lambda p, w, n: ch3_sts.run_sts_study(p, include_sweeps=True)),
+    4: (False, lambda p, w, n: _ch4(p)),
+    5: (True, lambda p, w, n: ch5_dataset_ablations.run_study(p, worker=w, workers=n)),
+    6: (True, lambda p, w, n: ch6_objectives.run_study(p, worker=w, workers=n, train=True)),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", default="cpu")
+    parser.add_argument("--chapters", type=int, nargs="+", default=[4, 6, 5], choices=sorted(JOBS))
+    parser.add_argument("--worker", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args(argv)
+    if not 0 <= args.worker < args.workers:
+        parser.error(f"--worker must be in 0..{args.workers - 1}")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    profile = load_profile(args.profile)
+    for chapter in args.chapters:
+        shared, job = JOBS[chapter]
+        if not shared and args.worker != 0:
+            log.info("chapter %d runs in worker 0 only: skipped here", chapter)
+            continue
+        log.info("chapter %d (worker %d/%d)", chapter, args.worker + 1, args.workers)
+        job(profile, args.worker, args.workers)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,211 @@
+"""The runs behind chapter 4: bitext mining (BUCC zh-en, the BUCC-style benchmark) and Tatoeba in
+all staged languages, for the teacher and the students named in ``chapters.04_bucc``.
+
+Encoding is the only expensive step, so embeddings are cached per (model, sentence list) on disk;
+mining itself (faiss k-NN, margins, thresholds) is recomputed from them in seconds. A background
+job (``python -m mlkd_utils.chapters.ch4_bucc --profile cpu``) and the notebook call the same functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+
+import numpy as np
+import pandas as pd
+
+from mlkd_utils.config import TATOEBA_CODES, Profile, load_profile
+from mlkd_utils.data.bucc import BUCCData
+from mlkd_utils.distill import DistillResult, distill
+from mlkd_utils.mining.benchmark import (
+    SECTION,
+    Miner,
+    baseline_miner,
+    mine,
+    run_miner,
+    run_mining,
+    run_tatoeba_all,
+    settings,
+    teacher_miner,
+)
+from mlkd_utils.mining.bucc import MiningResult
+from mlkd_utils.mining.knn import knn_search
+from mlkd_utils.mining.margin import mine_candidates
+from mlkd_utils.results import to_rows, write_metrics
+
+log = logging.getLogger(__name__)
+
+CHAPTER = SECTION
+
+
+def miners(profile: Profile, guests: list[tuple[str, DistillResult, tuple[str, ...]]] = ()) -> list[Miner]:
+    """The teacher, the systems scored as they are (e5-small, mUSE), the first-seed run of every
+    student of the chapter (trained if missing), then every ``guest``: another chapter's finished
+    student as (label, run, languages), e.g. chapter 6's objectives, mined next to the distilled
+    students from the embeddings that chapter cached, never trained here. The notebook passes them,
+    so this chapter does not import the other."""
+    s = settings(profile)
+    out = [teacher_miner(profile)]
+    baselines = profile.baselines if s["baselines"] is None else s["baselines"]
+    out += [baseline_miner(profile, name) for name in baselines]
+    for name in s["students"]:
+        result = distill(profile, name, s["seed"])
+        out.append(run_miner(profile, name, result, tuple(profile.student_config(name).languages)))
+    known = {m.run_id for m in out}
+    for label, result, langs in guests:
+        if result.run_dir.name not in known:
+            out.append(run_miner(profile, label, result, langs, guest=True))
+    return out
+
+
+def time_knn(sizes: list[int], dim: int = 384, k: int = 4, nprobe: int = 16, seed: int = 0) -> pd.DataFrame:
+    """Wall time of margin mining (both directions, max mode) with exact and IVF search on synthetic
+    unit vectors, and the IVF's recall of the exact nearest neighbour. Clustered vectors stand in
+    for sentence embeddings (uniform random ones make every neighbour equally far)."""
+    import faiss
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for n in sizes:
+        centers = rng.normal(size=(max(16, n // 50), dim)).astype(np.float32)
+        x = centers[rng.integers(0, len(centers), n)] + 0.5 * rng.normal(size=(n, dim)).astype(np.float32)
+        y = x + 0.3 * rng.normal(size=(n, dim)).astype(np.float32)
+        row = {"n_per_side": n, "dim": dim, "threads": faiss.omp_get_max_threads()}
+        for index in ("flat", "ivf"):
+            t0 = time.perf_counter()
+            mine_candidates(x, y, k=k, mode="max", index=index, nprobe=nprobe)
+            row[f"seconds_{index}"] = time.perf_counter() - t0
+        q = x[: min(n, 2000)]
+        _, exact = knn_search(q, y, 1)
+        _, approx = knn_search(q, y, 1, index="ivf", nprobe=nprobe)
+        row["ivf_recall_at_1"] = float((exact[:, 0] == approx[:, 0]).mean() * 100)
+        rows.append(row)
+        log.info("mining timing %s", row)
+    return pd.DataFrame(rows)
+
+
+def run_timing(profile: Profile) -> pd.DataFrame:
+    s = settings(profile)
+    df = time_knn(s["timing_sizes"], nprobe=s["nprobe"])
+    rows = df.assign(subset=df.n_per_side.astype(str))
+    write_metrics(
+        profile.name,
+        to_rows(
+            rows,
+            chapter=CHAPTER,
+            model="faiss",
+            task="mining_time",
+            metrics=["seconds_flat", "seconds_ivf", "ivf_recall_at_1"],
+            seed=None,
+        ),
+    )
+    return df
+
+
+def benchmark_sizes(benches: dict[str, dict[str, BUCCData]]) -> pd.DataFrame:
+    """Sentences per side and gold pairs of every benchmark split: what a reader needs to judge F1."""
+    rows = [
+        {
+            "benchmark": b,
+            "split": split,
+            "foreign sentences": len(d.source),
+            "English sentences": len(d.english),
+            "gold pairs": len(d.gold),
+            "gold share of foreign side (%)": round(100 * len(d.gold) / max(1, len(d.source)), 1),
+        }
+        for b, splits in benches.items()
+        for split, d in splits.items()
+    ]
+    return pd.DataFrame(rows).set_index(["benchmark", "split"])
+
+
+def index_comparison(miner: Miner, splits: dict[str, BUCCData], k: int, nprobe: int) -> pd.DataFrame:
+    """Exact against IVF search on real embeddings of one benchmark: F1, wall time of the mining
+    step, and how often IVF finds the exact nearest neighbour."""
+    rows = []
+    test = splits["test"]
+    x = miner.embed(list(dict.fromkeys(test.source.values())))
+    y = miner.embed(list(dict.fromkeys(test.english.values())))
+    _, exact = knn_search(x, y, 1)
+    _, approx = knn_search(x, y, 1, index="ivf", nprobe=nprobe)
+    for index in ("flat", "ivf"):
+        t0 = time.perf_counter()
+        mine_candidates(x, y, k=k, index=index, nprobe=nprobe)
+        seconds = time.perf_counter() - t0
+        r = mine(miner, splits, k, index=index, nprobe=nprobe)
+        rows.append(
+            {
+                "index": index,
+                "F1": r.f1,
+                "mining seconds (test split)": seconds,
+                "nearest neighbour = exact (%)": 100.0
+                if index == "flat"
+                else float((exact[:, 0] == approx[:, 0]).mean() * 100),
+            }
+        )
+    return pd.DataFrame(rows).set_index("index").round(2)
+
+
+def false_positives(result: MiningResult, n: int = 12) -> pd.DataFrame:
+    """The highest-scoring accepted candidates that the gold calls non-parallel, as text."""
+    c = result.candidates
+    fp = c[(c.score > result.threshold) & ~c.gold].head(n)
+    return fp[["score", "source", "english"]].round(3).reset_index(drop=True)
+
+
+def tatoeba_summary(df: pd.DataFrame, profile: Profile, trained_on: dict[str, list[str]] | None = None) -> pd.DataFrame:
+    """Mean accuracy over the languages each model was distilled on and over the rest; a model's
+    languages come from ``trained_on`` or else from the profile's student of that name."""
+    rows = []
+    for model, d in df.groupby("model", sort=False):
+        if trained_on and model in trained_on:
+            langs = trained_on[model]
+        else:
+            langs = profile.student_config(model).languages if model in profile.students else []
+        seen = {TATOEBA_CODES[lang] for lang in langs}
+        for group, part in (("distilled on", d[d.subset.isin(seen)]), ("never seen", d[~d.subset.isin(seen)])):
+            if len(part):
+                rows.append(
+                    {
+                        "model": model,
+                        "languages": group,
+                        "n languages": len(part),
+                        "cosine accuracy": part.accuracy.mean(),
+                        "margin accuracy": part.margin_accuracy.mean(),
+                    }
+                )
+    return pd.DataFrame(rows).set_index(["model", "languages"]).round(1)
+
+
+def timing_table(profile: Profile, metrics: pd.DataFrame) -> pd.DataFrame:
+    """The recorded timing rows (the background job runs them on a quiet machine); run them here if
+    there are none yet."""
+    d = metrics[(metrics.task == "mining_time") & (metrics.chapter == CHAPTER)]
+    if d.empty:
+        if max(settings(profile)["timing_sizes"]) > 20_000:
+            print("no timing recorded yet: run `python -m mlkd_utils.chapters.ch4_bucc --timing` on a quiet machine")
+            return pd.DataFrame()
+        return run_timing(profile)
+    t = d.pivot_table(index="subset", values="value", columns="metric").reset_index()
+    t["n_per_side"] = t.subset.astype(int)
+    return t.drop(columns="subset").sort_values("n_per_side").set_index("n_per_side").round(2)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--profile", default="cpu")
+    parser.add_argument("--timing", action="store_true", help="also time exact vs IVF search (quiet machine)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    profile = load_profile(args.profile)
+    ms = miners(profile)
+    print(run_mining(profile, ms, CHAPTER).to_string())
+    print(run_tatoeba_all(profile, ms, CHAPTER).groupby("model")[["accuracy", "margin_accuracy"]].mean())
+    if args.timing:
+        print(run_timing(profile).to_string())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
