@@ -24,7 +24,7 @@ from mlkd_utils.paths import REPO_ROOT
 
 log = logging.getLogger(__name__)
 PUBLISHED_PROFILE = "cpu"
-BOOK_SOURCES = ["_config.yml", "_toc.yml", "book"]
+BOOK_SOURCES = ["_config.yml", "_toc.yml", "_static", "book"]
 
 
 def notebooks(root: Path = REPO_ROOT) -> list[Path]:

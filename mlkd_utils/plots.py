@@ -1,6 +1,13 @@
-"""Figures of the book: one function per kind of figure, each returning the matplotlib Figure."""
+"""Figures of the book: one function per kind of figure, each returning the matplotlib Figure.
+
+Every figure fits the page: at most two panels side by side and at most :data:`MAX_WIDTH_IN` wide,
+so the book's ~690 px content column shows its text at a readable size (``tests/browser_checks.py``
+measures it on every rendered page); point labels are placed by adjustText so they do not overlap.
+"""
 
 from __future__ import annotations
+
+import math
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -9,13 +16,44 @@ import seaborn as sns
 
 from mlkd_utils.data.sts import CROSSLINGUAL, MONOLINGUAL, STS17_SUBSETS
 
+#: The widest figure drawn (inches at the notebooks' 110 dpi): ~1,100 px, shown in a ~690 px column.
+MAX_WIDTH_IN = 10.0
+#: Panels side by side at most; more panels wrap onto further rows.
+MAX_COLUMNS = 2
+
+
+def _grid(n: int, panel_width: float, panel_height: float, **kwargs) -> tuple[plt.Figure, list[plt.Axes]]:
+    """``n`` panels, at most :data:`MAX_COLUMNS` a row, the figure no wider than the page allows."""
+    ncols = max(1, min(MAX_COLUMNS, n))
+    nrows = math.ceil(n / ncols)
+    width = min(MAX_WIDTH_IN, panel_width * ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, panel_height * nrows), squeeze=False, **kwargs)
+    flat = list(axes.flat)
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    return fig, flat[:n]
+
+
+def _label_points(ax: plt.Axes, xs, ys, labels, **text_kwargs) -> None:
+    """Text beside each point, moved apart by adjustText where labels would overlap; points that
+    coincide share one label ("a, b") instead of two texts stacked on each other."""
+    from adjustText import adjust_text
+
+    merged: dict[tuple[float, float], list[str]] = {}
+    for x, y, label in zip(xs, ys, labels):
+        merged.setdefault((float(x), float(y)), []).append(str(label))
+    kwargs = {"fontsize": 8, **text_kwargs}
+    texts = [ax.text(x, y, ", ".join(names), **kwargs) for (x, y), names in merged.items()]
+    if len(texts) > 1:  # with one distinct point there is nothing to move apart (and no range to move in)
+        adjust_text(texts, ax=ax, arrowprops={"arrowstyle": "-", "color": "0.6", "lw": 0.5})
+
 
 def sts_bars(df: pd.DataFrame, models: list[str], title: str = "STS 2017") -> plt.Figure:
     """Spearman per STS17 file with 95% bootstrap intervals, same-language files first."""
     d = df[(df.task == "sts17") & (df.metric == "spearman") & df.model.isin(models)].copy()
     order = [s for s in MONOLINGUAL + CROSSLINGUAL + STS17_SUBSETS if s in set(d.subset)]
     order = list(dict.fromkeys(order))
-    fig, ax = plt.subplots(figsize=(max(7, 0.8 * len(order) * max(1, len(models)) / 1.5), 4))
+    fig, ax = plt.subplots(figsize=(min(MAX_WIDTH_IN, max(7, 0.8 * len(order) * max(1, len(models)) / 1.5)), 4))
     width = 0.8 / len(models)
     x = np.arange(len(order))
     palette = sns.color_palette("deep", len(models))
@@ -34,9 +72,9 @@ def sts_bars(df: pd.DataFrame, models: list[str], title: str = "STS 2017") -> pl
     ax.axvspan(-0.5, len([s for s in order if s in MONOLINGUAL]) - 0.5, color="0.93", zorder=-1)
     ax.set_xticks(x, order, rotation=45, ha="right")
     ax.set_ylabel("Spearman x100")
-    ax.set_title(f"{title} (shaded: same-language files; bars: 95% bootstrap CI)")
+    ax.set_title(f"{title}\n(shaded: same-language files; bars: 95% bootstrap CI)", fontsize=10)
     ax.axhline(0, color="0.3", lw=0.8)
-    ax.legend(fontsize=8, ncol=min(4, len(models)))
+    ax.legend(fontsize=7, ncol=min(3, len(models)), loc="upper center", bbox_to_anchor=(0.5, -0.28), frameon=False)
     fig.tight_layout()
     return fig
 
@@ -54,8 +92,7 @@ def tatoeba_bars(df: pd.DataFrame, models: list[str]) -> plt.Figure:
 
 
 def tokenizer_panel(stats: pd.DataFrame, tatoeba: pd.DataFrame | None = None) -> plt.Figure:
-    ncols = 3 if tatoeba is not None else 2
-    fig, axes = plt.subplots(1, ncols, figsize=(4.2 * ncols, 3.6))
+    fig, axes = _grid(3 if tatoeba is not None else 2, 4.6, 3.4)
     sns.barplot(data=stats, x="subset", y="tokens_per_sentence", ax=axes[0], color="C0")
     axes[0].set_title("tokens per sentence")
     sns.barplot(data=stats, x="subset", y="unk_rate", ax=axes[1], color="C3")
@@ -66,8 +103,7 @@ def tokenizer_panel(stats: pd.DataFrame, tatoeba: pd.DataFrame | None = None) ->
     if tatoeba is not None:
         m = stats.merge(tatoeba, on="subset")
         axes[2].scatter(m.tokens_per_char, m.accuracy)
-        for r in m.itertuples():
-            axes[2].annotate(r.subset, (r.tokens_per_char, r.accuracy), fontsize=8)
+        _label_points(axes[2], m.tokens_per_char, m.accuracy, m.subset)
         axes[2].set_xlabel("tokens per character")
         axes[2].set_ylabel("Tatoeba accuracy (%)")
         axes[2].set_title("fragmentation vs retrieval")
@@ -140,14 +176,15 @@ def seed_spread_plot(df: pd.DataFrame, subsets: list[str], models: list[str], ti
 
 def gold_vs_cosine(pairs: dict[str, pd.DataFrame], subset: str) -> plt.Figure:
     """Gold score against cosine for each model on the same file: what a Spearman number summarises."""
-    fig, axes = plt.subplots(1, len(pairs), figsize=(4.2 * len(pairs), 3.8), sharey=True, squeeze=False)
-    for ax, (label, frame) in zip(axes[0], pairs.items()):
+    fig, axes = _grid(len(pairs), 4.6, 3.8, sharey=True)
+    for ax, (label, frame) in zip(axes, pairs.items()):
         d = frame[frame.subset == subset]
         ax.scatter(d.gold, d.cosine, s=10, alpha=0.6)
         rho = d[["gold", "cosine"]].corr(method="spearman").iloc[0, 1] * 100
         ax.set_title(f"{label}\n{subset}: Spearman {rho:.1f}", fontsize=10)
         ax.set_xlabel("gold similarity (0-5)")
-    axes[0][0].set_ylabel("cosine of the two embeddings")
+    for ax in axes[:: MAX_COLUMNS]:
+        ax.set_ylabel("cosine of the two embeddings")
     fig.tight_layout()
     return fig
 
@@ -155,8 +192,8 @@ def gold_vs_cosine(pairs: dict[str, pd.DataFrame], subset: str) -> plt.Figure:
 def score_distributions(candidates: dict[str, pd.DataFrame], thresholds: dict[str, float], title: str) -> plt.Figure:
     """Scores of gold and non-gold mined candidates per model, with the tuned threshold: how well
     the score separates translations from the rest is what mining F1 depends on."""
-    fig, axes = plt.subplots(1, len(candidates), figsize=(4.0 * len(candidates), 3.3), squeeze=False)
-    for ax, (label, c) in zip(axes[0], candidates.items()):
+    fig, axes = _grid(len(candidates), 4.6, 2.9)
+    for ax, (label, c) in zip(axes, candidates.items()):
         bins = np.linspace(c.score.min(), c.score.max(), 40)
         for part, label_, color, alpha in ((~c.gold, "not gold", "C7", 0.6), (c.gold, "gold pair", "C2", 0.7)):
             if part.any():  # a density of nothing is 0/0: leave an empty group out
@@ -164,30 +201,39 @@ def score_distributions(candidates: dict[str, pd.DataFrame], thresholds: dict[st
         ax.axvline(thresholds[label], color="C3", ls="--", lw=1, label="threshold (tuned)")
         ax.set_title(label, fontsize=10)
         ax.set_xlabel("ratio margin score")
-    axes[0][0].legend(fontsize=8)
+    axes[0].legend(fontsize=8)
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig
 
 
-def tatoeba_all_languages(df: pd.DataFrame, seen: dict[str, set[str]], metric: str = "accuracy") -> plt.Figure:
+def tatoeba_all_languages(
+    df: pd.DataFrame, seen: dict[str, set[str]], metric: str = "accuracy", per_row: int = 40
+) -> plt.Figure:
     """Accuracy per language (sorted by the best model), filled dots for languages a model was
-    distilled on, open ones for languages it never saw in training."""
+    distilled on, open ones for languages it never saw in training; ``per_row`` languages a row, so
+    every language code stays readable at the page's width."""
     models = list(dict.fromkeys(df.model))
     wide = df.pivot_table(index="subset", columns="model", values=metric)[models]
     wide = wide.loc[wide.max(axis=1).sort_values(ascending=False).index]
-    fig, ax = plt.subplots(figsize=(max(10, 0.13 * len(wide)), 4.2))
-    x = np.arange(len(wide))
-    for i, model in enumerate(models):
-        filled = wide.index.isin(list(seen.get(model, set())))
-        ax.scatter(x[~filled], wide[model][~filled], s=14, facecolors="none", edgecolors=f"C{i}", label=f"{model}")
-        if filled.any():
-            ax.scatter(x[filled], wide[model][filled], s=30, color=f"C{i}", label=f"{model}: distilled on")
-    ax.set_xticks(x, wide.index, rotation=90, fontsize=6)
-    ax.set_ylabel(f"{metric} (%), both directions")
-    ax.set_title(f"Tatoeba, all {len(wide)} languages ({metric})")
-    ax.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
+    nrows = max(1, math.ceil(len(wide) / per_row))
+    fig, axes = plt.subplots(nrows, 1, figsize=(MAX_WIDTH_IN, 2.6 * nrows + 0.8), squeeze=False, sharey=True)
+    for r, ax in enumerate(axes[:, 0]):
+        part = wide.iloc[r * per_row : (r + 1) * per_row]
+        x = np.arange(len(part))
+        for i, model in enumerate(models):
+            filled = part.index.isin(list(seen.get(model, set())))
+            label = model if r == 0 else None
+            ax.scatter(x[~filled], part[model][~filled], s=14, facecolors="none", edgecolors=f"C{i}", label=label)
+            if filled.any():
+                ax.scatter(x[filled], part[model][filled], s=30, color=f"C{i}",
+                           label=f"{model}: distilled on" if r == 0 else None)  # fmt: skip
+        ax.set_xticks(x, part.index, rotation=90, fontsize=7)
+        ax.set_xlim(-0.8, per_row - 0.2)
+        ax.set_ylabel(f"{metric} (%)", fontsize=9)
+    axes[0, 0].set_title(f"Tatoeba, all {len(wide)} languages ({metric}, both directions), best first", fontsize=10)
+    fig.legend(fontsize=7, ncol=3, loc="lower center", frameon=False)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
 
 
@@ -196,10 +242,11 @@ def learning_curves(curve: pd.DataFrame, x: str, title: str) -> plt.Figure:
     language and metric, one line per series, mean over seeds with their standard deviation."""
     langs = list(dict.fromkeys(curve.lang))
     metrics = ["own-pair STS17", "tatoeba"]
-    fig, axes = plt.subplots(len(metrics), len(langs), figsize=(4.6 * len(langs), 6.4), squeeze=False)
+    # one row per language, the two metrics side by side: any number of languages fits the page
+    fig, axes = plt.subplots(len(langs), len(metrics), figsize=(9.2, 3.2 * len(langs)), squeeze=False)
     for j, lang in enumerate(langs):
         for i, metric in enumerate(metrics):
-            ax = axes[i][j]
+            ax = axes[j][i]
             d = curve[curve.lang == lang].dropna(subset=[metric])
             sns.lineplot(
                 data=d, x=x, y=metric, hue="series", style="series", markers=True, dashes=False,
@@ -221,12 +268,11 @@ def learning_curves(curve: pd.DataFrame, x: str, title: str) -> plt.Figure:
 
 def corpus_scatter(tables: dict[str, pd.DataFrame], x: str, title: str) -> plt.Figure:
     """Each training source as a point: ``x`` (e.g. size) against its own-pair STS17 score."""
-    fig, axes = plt.subplots(1, len(tables), figsize=(5.2 * len(tables), 3.8), squeeze=False)
-    for ax, (lang, t) in zip(axes[0], tables.items()):
+    fig, axes = _grid(len(tables), 5.0, 3.8)
+    for ax, (lang, t) in zip(axes, tables.items()):
         y = next(c for c in t.columns if c.startswith("STS17") and c != "STS17 en-en" and c != "STS17 ar-ar")
         ax.scatter(t[x], t[y])
-        for name, r in t.iterrows():
-            ax.annotate(name, (r[x], r[y]), fontsize=7, xytext=(3, 3), textcoords="offset points")
+        _label_points(ax, t[x], t[y], t.index, fontsize=7)
         ax.set_xscale("log")
         ax.set_xlabel(x)
         ax.set_ylabel(f"{y} (Spearman x100)")
@@ -240,19 +286,25 @@ def objective_tradeoff(per_seed: pd.DataFrame, x: str, y: str, title: str) -> pl
     """One point per (objective, seed) with the objective's mean ringed and labelled; the teacher as
     a grey star: where each objective lands between STS quality and mining quality."""
     fig, ax = plt.subplots(figsize=(6.4, 4.6))
+    marks: list[tuple[float, float, str, str]] = []
     for i, (label, d) in enumerate(per_seed.groupby("objective", sort=False)):
         d = d.dropna(subset=[x, y])
         if d.empty:
             continue
         if label == "teacher":
             ax.scatter(d[x], d[y], marker="*", s=160, color="0.45", zorder=3)
-            ax.annotate("teacher", (d[x].mean(), d[y].mean()), xytext=(6, -10), textcoords="offset points", fontsize=9)
+            marks.append((d[x].mean(), d[y].mean(), "teacher", "0.3"))
             continue
         color = f"C{i % 10}"
         ax.scatter(d[x], d[y], s=18, color=color, alpha=0.6)
         mx, my = d[x].mean(), d[y].mean()
         ax.scatter([mx], [my], s=110, facecolors="none", edgecolors=color, linewidths=1.6)
-        ax.annotate(label, (mx, my), xytext=(7, 5), textcoords="offset points", fontsize=9, color=color)
+        marks.append((mx, my, label, color))
+    if marks:
+        from adjustText import adjust_text
+
+        texts = [ax.text(mx, my, label, fontsize=9, color=color) for mx, my, label, color in marks]
+        adjust_text(texts, ax=ax, arrowprops={"arrowstyle": "-", "color": "0.6", "lw": 0.5})
     ax.set_xlabel(f"{x} (Spearman x100)")
     ax.set_ylabel(f"{y} (x100)")
     ax.set_title(title, fontsize=10)

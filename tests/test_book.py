@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from browser_checks import page_problems
 from mlkd_utils import book
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -142,7 +143,7 @@ def test_site_renders_chapters_with_figures_and_tables(built_site):
                 "--disable-sync",
             ],
         )
-        page = browser.new_page()
+        page = browser.new_page(viewport={"width": 1280, "height": 900})  # a laptop screen
         # a reader offline: nothing but the built site may be fetched (MathJax is served from it)
         page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
         page.goto((html / "book" / "chapters" / "02_distillation.html").as_uri())
@@ -161,4 +162,13 @@ def test_site_renders_chapters_with_figures_and_tables(built_site):
             assert "Traceback" not in page.locator("main").inner_text()
         page.goto((html / "book" / "intro.html").as_uri())
         assert page.locator("main img[src$='setup.svg']").count() == 1
+        # every page as a reader sees it: nothing clipped, figures legible and loaded, no TeX, no logs
+        problems = []
+        pages = [html / "book" / f"{p.stem}.html" for p in sorted((stage / "book").glob("*.md"))]
+        pages += [html / "book" / "chapters" / f"{nb.stem}.html" for nb in book.notebooks()]
+        for path in pages:
+            page.goto(path.as_uri())
+            page.wait_for_timeout(500)  # MathJax typesets after load
+            problems += page_problems(page, path.stem)
+        assert not problems, "\n".join(problems)
         browser.close()
