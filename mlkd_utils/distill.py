@@ -211,6 +211,15 @@ def distill(
         return _train(profile, name, seed, cfg, key, run_dir, teacher, force, keep_checkpoints, callbacks or [])
 
 
+def training_elsewhere(profile: Profile, name: str, seed: int, cfg: DistillConfig | None = None) -> bool:
+    """True while another process trains this run (it holds the run's lock): a queue of runs can do
+    the others first instead of waiting behind it."""
+    from mlkd_utils.io import held_elsewhere
+
+    _, run_dir = _run_dir(profile, name, seed, cfg or profile.student_config(name), None)
+    return not (run_dir / "done.json").is_file() and held_elsewhere(run_dir)
+
+
 def student_init(profile: Profile, cfg: DistillConfig) -> str:
     """The student's starting model: the run's own ``init``, else the profile's."""
     return profile.student_init if cfg.init == "profile" else cfg.init

@@ -102,6 +102,22 @@ def locked(path: str | Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def held_elsewhere(path: str | Path) -> bool:
+    """True while another process holds :func:`locked` on ``path`` (asked without waiting)."""
+    import fcntl
+
+    lock = Path(path).with_name(Path(path).name + ".lock")
+    if not lock.is_file():
+        return False
+    with open(lock, "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(fh, fcntl.LOCK_UN)
+    return False
+
+
 def write_checked(path: str | Path, data: bytes) -> None:
     """Write ``data`` atomically with a ``<name>.sha256`` sidecar, so :func:`read_checked` can tell a
     whole file from a damaged one."""

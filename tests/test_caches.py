@@ -101,3 +101,29 @@ def test_a_subset_of_sts17_files_is_read_from_a_cached_evaluation_of_all_of_them
     other = load_profile("quick", {"sts17_max_pairs": 12})
     with pytest.raises(AssertionError, match="model used"):
         evaluate_model(_Exploding(), "teacher", other, "t", ("sts17",), cache_dir=tmp_path, sts17_subsets=["en-de"])
+
+
+def test_a_lock_held_by_another_process_is_seen_without_waiting(tmp_path):
+    """A background queue skips a run that another job is training (and comes back to it later)."""
+    import subprocess
+    import sys
+    import time
+
+    from mlkd_utils.io import held_elsewhere
+
+    target = tmp_path / "run"
+    assert not held_elsewhere(target)  # no lock file at all
+    code = (
+        "import sys, time; from mlkd_utils.io import locked\n"
+        f"with locked({str(target)!r}):\n    print('held', flush=True); time.sleep(30)\n"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        t0 = time.time()
+        assert held_elsewhere(target)
+        assert time.time() - t0 < 1  # asked, not waited
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not held_elsewhere(target)  # released with the process

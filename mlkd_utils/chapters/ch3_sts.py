@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 
 from mlkd_utils.baselines import teacher_folder
 from mlkd_utils.config import Profile, load_profile
-from mlkd_utils.distill import distill
+from mlkd_utils.distill import distill, training_elsewhere
 from mlkd_utils.english_baseline import NAME as ENGLISH_BASELINE
 from mlkd_utils.english_baseline import train_english_baseline
 from mlkd_utils.evaluation import STSB_MT_LANGUAGES, pair_scores, paired_bootstrap_difference, spearman_x100
@@ -56,17 +56,28 @@ def run_sts_study(
     first_seed = plan[0][1] if plan else profile.seeds[0]
     if seeds is not None:  # a share of the plan, for several worker processes
         plan = [(name, seed) for name, seed in plan if seed in seeds]
-    for name, seed in tqdm(plan, desc="students (name x seed)"):
-        if baseline and seed != first_seed and not any(r["model"] == ENGLISH_BASELINE for r in rows):
-            rows.append(_english_baseline(profile, chapter, first_seed))  # after one complete seed
+    # a run that another process is training (a long e5 run in its own job) waits until the end,
+    # so this job does every other run first instead of blocking on that run's lock
+    busy = [(name, seed) for name, seed in plan if training_elsewhere(profile, name, seed)]
+    if busy:
+        log.info("trained by another process, left for the end: %s", busy)
+
+    def run(name: str, seed: int) -> None:
         cfg = profile.student_config(name)
         result, _ = train_and_evaluate(profile, name, chapter, seed, tatoeba_languages=cfg.languages)
         rows.append({"model": name, "seed": seed, "run_id": result.run_dir.name})
+
+    for name, seed in tqdm([p for p in plan if p not in busy], desc="students (name x seed)"):
+        if baseline and seed != first_seed and not any(r["model"] == ENGLISH_BASELINE for r in rows):
+            rows.append(_english_baseline(profile, chapter, first_seed))  # after one complete seed
+        run(name, seed)
     if baseline and not any(r["model"] == ENGLISH_BASELINE for r in rows):
         rows.append(_english_baseline(profile, chapter, first_seed))
     if include_sweeps:  # chapter 2's settings study, queued behind this chapter in background jobs
         for name in [s for s in profile.students if s.startswith("sweep-")]:
             train_and_evaluate(profile, name, "02_distillation", profile.seeds[0], tasks=("sts17",))
+    for name, seed in busy:  # now wait for them (their lock), then score them
+        run(name, seed)
     return pd.DataFrame(rows)
 
 
