@@ -106,18 +106,26 @@ def _execute_one(
         for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ[var] = str(threads)
     # results on the page, logs in a file: progress bars off before tqdm is imported in the kernel
-    os.environ[QUIET_ENV] = "1"
-    os.environ["TQDM_DISABLE"] = "1"
+    # (the kernel inherits the environment; this process gets its own back afterwards)
+    saved = {k: os.environ.get(k) for k in (QUIET_ENV, "TQDM_DISABLE")}
+    os.environ.update({QUIET_ENV: "1", "TQDM_DISABLE": "1"})
     t0 = time.time()
     log.info("executing %s (profile %s)", nb.name, profile)
-    pm.execute_notebook(
-        str(nb),
-        str(out),
-        parameters={"profile": profile, "overrides": overrides},
-        cwd=cwd,
-        kernel_name="python3",
-        progress_bar=progress,
-    )
+    try:
+        pm.execute_notebook(
+            str(nb),
+            str(out),
+            parameters={"profile": profile, "overrides": overrides},
+            cwd=cwd,
+            kernel_name="python3",
+            progress_bar=progress,
+        )
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     return round(time.time() - t0, 1)
 
 

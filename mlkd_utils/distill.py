@@ -228,14 +228,15 @@ def student_init(profile: Profile, cfg: DistillConfig) -> str:
 def quiet_trainer(trainer) -> None:
     """In a book execution, no progress table or printed log dict per step in the page: the training
     log is the run folder's ``train_log.csv`` (and the chapter's log file)."""
-    from transformers.trainer_callback import PrinterCallback, ProgressCallback
-    from transformers.utils.notebook import NotebookProgressCallback
-
     from mlkd_utils.notebook import quiet_outputs
 
-    if quiet_outputs():
-        for cb in (PrinterCallback, ProgressCallback, NotebookProgressCallback):
-            trainer.remove_callback(cb)
+    if not quiet_outputs():
+        return
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+    from transformers.utils.notebook import NotebookProgressCallback  # imports IPython: book runs only
+
+    for cb in (PrinterCallback, ProgressCallback, NotebookProgressCallback):
+        trainer.remove_callback(cb)
 
 
 def world_rank_size() -> tuple[int, int]:

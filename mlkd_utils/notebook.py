@@ -41,6 +41,24 @@ def _stderr_to(path: Path) -> None:
                 handler.setStream(stream)
 
 
+class _PageWarnings(logging.Filter):
+    """mlkd_utils' warnings, except the data loaders' line counts (the chapters show them as tables)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.name.startswith("mlkd_utils.data")
+
+
+def _page_warnings() -> None:
+    logger = logging.getLogger("mlkd_utils")
+    if not any(getattr(h, "_mlkd_page", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setLevel(logging.WARNING)
+        handler.addFilter(_PageWarnings())
+        handler.setFormatter(logging.Formatter("Note: %(message)s"))
+        handler._mlkd_page = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+
+
 def _quiet_progress_bars() -> None:
     """Weight-loading and dataset bars say nothing a reader needs and fill the rendered page."""
     try:
@@ -81,6 +99,8 @@ def setup(profile: str, overrides: dict[str, Any] | None = None, chapter: str = 
         _stderr_to(log_file)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     logging.getLogger("mlkd_utils").setLevel(logging.INFO)
+    if quiet_outputs():  # a warning of ours (a hub fallback, a resumed run) stays on the page, in one line
+        _page_warnings()
     logging.getLogger("mlkd_utils.data").setLevel(logging.WARNING)  # skipped lines still warn
     for noisy in ("sentence_transformers", "transformers", "datasets", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

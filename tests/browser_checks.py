@@ -27,7 +27,8 @@ _MEASURE = """() => {
   out.raw_tex = (text.match(/\\\\\\(|\\\\\\[|\\$\\$/g) || []).length;
   for (const pre of main.querySelectorAll('.output pre, .cell_output pre')) {
     for (const line of pre.innerText.split('\\n')) {
-      if (/^(INFO|WARNING|DEBUG) |Warning: |it\\/s\\]/.test(line)) out.log_lines.push(line.slice(0, 100));
+      const logLine = /^([\\d-]+ [\\d:,]+ )?(INFO|WARNING|DEBUG) |Warning: |it\\/s\\]/;
+      if (logLine.test(line)) out.log_lines.push(line.slice(0, 100));
     }
   }
   return out;

@@ -107,7 +107,7 @@ def test_executed_chapters_show_results_not_logs(built_site):
     import re
 
     stage, out = built_site
-    log_line = re.compile(r"^(INFO|WARNING|DEBUG)\b|\{'loss': |it/s\]|s/it\]", re.M)
+    log_line = re.compile(r"^([\d-]+ [\d:,]+ )?(INFO|WARNING|DEBUG)\b|\{'loss': |it/s\]|s/it\]", re.M)
     for nb in book.notebooks():
         cells = json.loads((stage / "book" / "chapters" / nb.name).read_text())["cells"]
         for i, cell in enumerate(c for c in cells if c["cell_type"] == "code"):

@@ -234,3 +234,48 @@ def test_the_background_runner_runs_chapters_in_order_and_shares_only_5_and_6(mo
     assert calls == [(6, 1, 2)]  # chapter 4 is worker 0's
     with pytest.raises(SystemExit):
         runner.main(["--profile", "quick", "--worker", "2", "--workers", "2"])
+
+
+def test_two_workers_train_every_candidate_choose_and_score_every_race_row(monkeypatch):
+    """Each worker owns whole objectives, so it can choose their learning rate alone and go on to the
+    later seeds; run one worker after the other and nothing of the plan is left out."""
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    prof = load_profile(
+        "cpu",
+        {"chapters.06_objectives.objectives": ["mse", "ranking", "labse"],
+         "chapters.06_objectives.later_seeds_objectives": ["mse", "labse"],
+         "chapters.06_objectives.baselines": []},
+    )  # fmt: skip
+    trained, scored = {}, []
+    dev = {"lr5e-5": 0.8, "lr2e-4": 0.7}  # 5e-5 wins on dev for every objective
+
+    def result(name, seed):
+        score = next(v for k, v in dev.items() if name.endswith(k))
+        log = pd.DataFrame(
+            {"step": [0, 1], "eval_loss": [1.0, 1.0], "eval_stsb-dev-en-en_spearman_cosine": [0.5, score]}
+        )
+        return SimpleNamespace(log=log, run_dir=Path(f"/runs/{name}-s{seed}"), info={"seed": seed})
+
+    monkeypatch.setattr(os_, "finished_run", lambda p, name, seed, cfg: trained.get((name, seed)))
+    monkeypatch.setattr(os_, "distill", lambda p, name, seed, cfg: trained.setdefault((name, seed), result(name, seed)))
+    monkeypatch.setattr(os_, "record_training", lambda *a: None)
+    def evaluate(p, miner, res, baseline=""):
+        if res is not None:  # None: the teacher, scored by worker 0
+            scored.append(res.run_dir.name)
+
+    monkeypatch.setattr(os_, "evaluate", evaluate)
+    monkeypatch.setattr(os_, "run_miner", lambda run, res, p: None)
+    monkeypatch.setattr(os_.benchmark, "teacher_miner", lambda p: None)
+    for worker in (0, 1):
+        os_.run_study(prof, worker=worker, workers=2, train=True)
+    assert os_.chosen_learning_rates(prof) == {"mse": 5e-5, "ranking": 5e-5, "labse": 5e-5}
+    assert set(trained) == {(os_._lr_name(o, lr), 42) for o in ("mse", "ranking", "labse") for lr in (5e-5, 2e-4)} | {
+        ("objective-mse-lr5e-5", 43),
+        ("objective-labse-lr5e-5", 43),
+    }
+    assert sorted(scored) == sorted(
+        ["objective-mse-lr5e-5-s42", "objective-ranking-lr5e-5-s42", "objective-labse-lr5e-5-s42",
+         "objective-mse-lr5e-5-s43", "objective-labse-lr5e-5-s43"]
+    )  # fmt: skip

@@ -22,6 +22,8 @@ def test_trimmed_tiny_model_encodes_its_texts_exactly_like_the_full_one(tmp_path
     texts = ["a b", "ab", "b a b"]
     keep = trim.used_ids(tok, texts)
     assert set(trim.SPECIAL_IDS) <= set(keep) and len(keep) < len(PIECES)  # "c" pieces unused
+    assert PIECES.index("▁c") in keep  # the lowest-scored piece: it sets the unknown-character score
+    assert PIECES.index("c") not in keep
     small_bin = trim.trim_packed(packed, tmp_path / "small.bin", keep)
     small_tok = trim.trim_tokenizer_json(tok, tmp_path / "small.json", keep)
     header, small = e5.read_packed(small_bin)

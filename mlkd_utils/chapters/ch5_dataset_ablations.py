@@ -115,7 +115,11 @@ def plan(profile: Profile, studies: tuple[str, ...] = STUDIES) -> list[PlannedRu
         t = spec["targets"]
         lang = t["language"]
         t_base = dict(t.get("base", base))  # a study may run on a start of its own (the English one)
-        t_steps, t_pairs = t_base.get("max_steps", steps), t_base.get("pairs_per_language", pairs)
+        if "base" in t:  # its own base merges over the profile's defaults, not over the chapter's base
+            t_steps = t_base.get("max_steps", profile.distill.max_steps)
+            t_pairs = t_base.get("pairs_per_language", profile.distill.pairs_per_language)
+        else:
+            t_steps, t_pairs = steps, pairs
         for mode in t.get("modes", ["normalized", "scaled", "raw"]):
             over = {**t_base, "languages": [lang], "target_mode": mode}
             if mode == "scaled":
@@ -125,7 +129,7 @@ def plan(profile: Profile, studies: tuple[str, ...] = STUDIES) -> list[PlannedRu
     if "vocabulary" in studies and spec.get("vocabulary"):
         v = spec["vocabulary"]
         langs = tuple(v["languages"])
-        v_steps = v.get("max_steps", steps)
+        v_steps = v.get("max_steps", v["base"].get("max_steps", profile.distill.max_steps) if "base" in v else steps)
         for variant in v.get("variants", list(VOCABULARIES)):
             over = {
                 **v.get("base", base),

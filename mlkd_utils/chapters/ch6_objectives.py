@@ -3,7 +3,9 @@
 Every objective (``mlkd_utils.objectives``) is trained by the same ``distill`` entry point on the
 *same* pairs with the same student initialisation and number of steps: the profile's ``base``
 student with only ``objective`` changed (the LASER-style model alone starts from scratch, as LASER
-does). The ``mse`` run *is* the base student, so chapter 3's runs are reused, not retrained. Each
+does). Without ``learning_rates`` the ``mse`` run *is* the base student (chapter 3's run, reused);
+with them every objective, mse included, is trained at each candidate rate and its race row is the
+one best on dev (``dev_score``), so no test file decides anything. Each
 run is scored the way the other chapters score: STS17 (all files), Tatoeba in every staged
 language (cosine), BUCC zh-en and the BUCC-style benchmark (max retrieval, ratio margin).
 
@@ -80,6 +82,8 @@ class PlannedRun:
     #: A learning-rate candidate that is not (or not yet known to be) its objective's race row: trained
     #: and read on the dev sets only, never scored on a test file.
     dev_only: bool = False
+    #: A sensitivity run of the ``extra`` list (not one of the race's objectives).
+    extra: bool = False
 
 
 def dev_score(log: pd.DataFrame) -> float:
@@ -93,8 +97,13 @@ def dev_score(log: pd.DataFrame) -> float:
     return float(np.mean(parts))
 
 
+def _lr(lr: float) -> str:
+    """2e-4, 1.5e-4: short and distinct for every learning rate."""
+    return np.format_float_scientific(lr, trim="-", exp_digits=1)
+
+
 def _lr_name(objective: str, lr: float) -> str:
-    return f"{PREFIX}{objective}-lr{lr:.0e}".replace("e-0", "e-")  # objective-labse-lr2e-4
+    return f"{PREFIX}{objective}-lr{_lr(lr)}"  # objective-labse-lr2e-4
 
 
 def chosen_learning_rates(profile: Profile) -> dict[str, float | None]:
@@ -139,7 +148,8 @@ def plan(profile: Profile) -> list[PlannedRun]:
         extra = dict(extra)
         label = extra.pop("name")
         obj = extra.get("objective", "mse")
-        extras.append(PlannedRun(f"{PREFIX}{label}", obj, seeds[0], {**s["base_overrides"], **extra}, label))
+        fields = {**s["base_overrides"], **extra}
+        extras.append(PlannedRun(f"{PREFIX}{label}", obj, seeds[0], fields, label, extra=True))
     later = s["later_seeds_objectives"]
     unknown = sorted(set(later or []) - set(s["objectives"]))
     if unknown:
@@ -157,7 +167,7 @@ def plan(profile: Profile) -> list[PlannedRun]:
             elif seed == seeds[0]:  # every candidate; the dev-best one is the race row
                 for lr in lrs:
                     race = chosen.get(obj) == lr
-                    label = obj if race else f"{obj} (lr {lr:.0e})".replace("e-0", "e-")
+                    label = obj if race else f"{obj} (lr {_lr(lr)})"
                     runs.append(PlannedRun(_lr_name(obj, lr), obj, seed, _fields(s, obj, lr), label, not race))
             elif chosen.get(obj) is not None:  # later seeds once the choice is made
                 lr = chosen[obj]
@@ -204,8 +214,16 @@ def run_study(profile: Profile, worker: int = 0, workers: int = 1, train: bool |
         evaluate(profile, benchmark.teacher_miner(profile), None)
         for name in settings(profile)["baselines"]:
             evaluate(profile, benchmark.baseline_miner(profile, name), None, baseline=name)
+    objectives = list(settings(profile)["objectives"])
+
+    def mine(planned: list[PlannedRun]) -> list[PlannedRun]:
+        """This worker's share: whole objectives (every candidate and every later seed of one objective
+        go to one worker, so it can make that objective's choice alone); sensitivity runs by position."""
+        keys = [i if r.extra else objectives.index(r.objective) for i, r in enumerate(planned)]
+        return [r for r, key in zip(planned, keys) if key % workers == worker]
+
     for _ in range(2):  # the second pass: the later seeds planned once the learning rates are chosen
-        for run in tqdm(runs[worker::workers], desc=f"chapter 6 runs (worker {worker + 1}/{workers})"):
+        for run in tqdm(mine(runs), desc=f"chapter 6 runs (worker {worker + 1}/{workers})"):
             cfg = config_for(profile, run)
             if not train and finished_run(profile, run.name, run.seed, cfg) is None:
                 continue

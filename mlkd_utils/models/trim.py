@@ -28,12 +28,23 @@ from mlkd_utils.models.e5 import BLOCK, DTYPE_F32, DTYPE_Q4, MAGIC, E5FormatErro
 SPECIAL_IDS = (0, 1, 2, 3)
 
 
+def required_ids(tokenizer_json: str | Path) -> set[int]:
+    """Ids kept whatever the texts: the special tokens and every added token (``<mask>`` too, or the
+    tokenizer class would add it again past the embedding rows), and the lowest-scored piece, from
+    which a unigram model derives the score of an unknown character (so segmentations around
+    unknown characters stay as they were)."""
+    spec = json.loads(Path(tokenizer_json).read_text(encoding="utf-8"))
+    vocab = spec["model"]["vocab"]
+    lowest = min(range(len(vocab)), key=lambda i: vocab[i][1])
+    return {*SPECIAL_IDS, *(t["id"] for t in spec.get("added_tokens", [])), lowest}
+
+
 def used_ids(tokenizer_json: str | Path, texts: Iterable[str], batch: int = 10_000) -> list[int]:
-    """Sorted token ids the tokenizer produces on ``texts``, plus the special ones."""
+    """Sorted token ids the tokenizer produces on ``texts``, plus :func:`required_ids`."""
     from tokenizers import Tokenizer
 
     tok = Tokenizer.from_file(str(tokenizer_json))
-    seen: set[int] = set(SPECIAL_IDS)
+    seen: set[int] = required_ids(tokenizer_json)
     chunk: list[str] = []
     for text in texts:
         chunk.append(text)
@@ -107,7 +118,7 @@ def trim_packed(src: str | Path, dst: str | Path, keep: list[int]) -> Path:
     pieces = [blob[offsets[i] : offsets[i + 1]] for i in keep]
     new_blob = b"".join(pieces)
     new_offsets = np.cumsum([0] + [len(p) for p in pieces]).astype("<u4")
-    specials = [new_id.get(i, new_id[3]) for i in (bos, eos, pad, unk)]
+    specials = [-1 if i < 0 else new_id.get(i, new_id[3]) for i in (bos, eos, pad, unk)]  # -1: none
     head = MAGIC + struct.pack("<I7i", version, hidden, layers, heads, ffn, len(keep), max_pos, type_vocab)
     head += struct.pack("<fi", eps, block)
     tok = struct.pack("<5iQ", len(keep), *specials, len(new_blob)) + new_offsets.tobytes()
