@@ -112,9 +112,9 @@ class _Reader:
         self.pos += n
 
 
-def read_packed(path: str | Path) -> tuple[Header, dict[str, np.ndarray]]:
-    """The header and every tensor as float32 (q4 tensors dequantised), flat, by ``e5.c``'s names."""
-    path = Path(path)
+def open_packed(path: Path) -> tuple[np.ndarray, _Reader, Header]:
+    """The file's bytes, a reader positioned after the header, and the header (magic, version and
+    block size checked): the start that reading and trimming a packed file share."""
     raw = np.fromfile(path, dtype=np.uint8)
     r = _Reader(memoryview(raw), path)
     if bytes(raw[:4]) != MAGIC:
@@ -126,13 +126,12 @@ def read_packed(path: str | Path) -> tuple[Header, dict[str, np.ndarray]]:
     header = Header(*r.take("7i"), *r.take("f"), *r.take("i"))
     if header.block != BLOCK:
         raise E5FormatError(f"{path}: block size {header.block}, expected {BLOCK}")
-    n_pieces, _bos, _eos, _pad, _unk = r.take("5i")
-    (blob_len,) = r.take("Q")
-    r.skip(4 * (n_pieces + 1) + 4 * n_pieces + blob_len)  # offsets, scores, piece bytes
-    _n_norm, norm_bytes = r.take("iI")
-    r.skip(norm_bytes)
+    return raw, r, header
+
+
+def tensor_directory(raw: np.ndarray, r: _Reader, path: Path):
+    """(name, dtype, count, bytes) of every tensor, ``r`` positioned at the directory."""
     (n_tensors,) = r.take("i")
-    tensors: dict[str, np.ndarray] = {}
     for _ in range(n_tensors):
         (name_len,) = r.take("H")
         name = bytes(raw[r.pos : r.pos + name_len]).decode("ascii")
@@ -140,7 +139,21 @@ def read_packed(path: str | Path) -> tuple[Header, dict[str, np.ndarray]]:
         dtype, count, offset, nbytes = r.take("BIQQ")
         if offset + nbytes > len(raw):
             raise E5FormatError(f"{path}: tensor {name} ends at byte {offset + nbytes}, past the file's {len(raw)}")
-        chunk = raw[offset : offset + nbytes]
+        yield name, dtype, count, raw[offset : offset + nbytes]
+
+
+def read_packed(path: str | Path) -> tuple[Header, dict[str, np.ndarray]]:
+    """The header and every tensor as float32 (q4 tensors dequantised), flat, by ``e5.c``'s names."""
+    path = Path(path)
+    raw, r, header = open_packed(path)
+    n_pieces, _bos, _eos, _pad, _unk = r.take("5i")
+    (blob_len,) = r.take("Q")
+    r.skip(4 * (n_pieces + 1) + 4 * n_pieces + blob_len)  # offsets, scores, piece bytes
+    _n_norm, norm_bytes = r.take("iI")
+    r.skip(norm_bytes)
+    tensors: dict[str, np.ndarray] = {}
+    for name, dtype, count, chunk in tensor_directory(raw, r, path):
+        nbytes = chunk.size
         if dtype == DTYPE_F32:
             if nbytes != 4 * count:
                 raise E5FormatError(f"{path}: f32 tensor {name} has {nbytes} bytes for {count} values")

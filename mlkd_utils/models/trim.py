@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlkd_utils.models.e5 import BLOCK, DTYPE_F32, DTYPE_Q4, MAGIC, E5FormatError, _Reader
+from mlkd_utils.models.e5 import BLOCK, DTYPE_F32, DTYPE_Q4, MAGIC, E5FormatError, open_packed, tensor_directory
 
 #: Ids every XLM-R tokenizer needs whatever the texts: <s>, <pad>, </s>, <unk>.
 SPECIAL_IDS = (0, 1, 2, 3)
@@ -92,15 +92,8 @@ def trim_packed(src: str | Path, dst: str | Path, keep: list[int]) -> Path:
     """An ``E5S1`` file with the embedding rows and tokenizer pieces ``keep`` (old ids, renumbered in
     order); every other tensor is copied as it is, 4-bit blocks included."""
     src = Path(src)
-    raw = np.fromfile(src, dtype=np.uint8)
-    r = _Reader(memoryview(raw), src)
-    if bytes(raw[:4]) != MAGIC:
-        raise E5FormatError(f"{src}: not an E5S1 file")
-    r.skip(4)
-    version, hidden, layers, heads, ffn, vocab, max_pos, type_vocab = r.take("I7i")
-    eps, block = r.take("fi")
-    if block != BLOCK:
-        raise E5FormatError(f"{src}: block size {block}, expected {BLOCK}")
+    raw, r, h = open_packed(src)
+    hidden, vocab = h.hidden, h.vocab
     n_pieces, bos, eos, pad, unk = r.take("5i")
     keep = _check_keep(keep, min(n_pieces, vocab), str(src))
     new_id = {old: new for new, old in enumerate(keep)}
@@ -119,19 +112,14 @@ def trim_packed(src: str | Path, dst: str | Path, keep: list[int]) -> Path:
     new_blob = b"".join(pieces)
     new_offsets = np.cumsum([0] + [len(p) for p in pieces]).astype("<u4")
     specials = [-1 if i < 0 else new_id.get(i, new_id[3]) for i in (bos, eos, pad, unk)]  # -1: none
-    head = MAGIC + struct.pack("<I7i", version, hidden, layers, heads, ffn, len(keep), max_pos, type_vocab)
-    head += struct.pack("<fi", eps, block)
+    head = MAGIC + struct.pack("<I7i", 1, hidden, h.layers, h.heads, h.ffn, len(keep), h.max_positions, h.type_vocab)
+    head += struct.pack("<fi", h.eps, h.block)
     tok = struct.pack("<5iQ", len(keep), *specials, len(new_blob)) + new_offsets.tobytes()
     tok += scores[keep].astype("<f4").tobytes() + new_blob + normaliser
 
-    (n_tensors,) = r.take("i")
     payloads: list[tuple[str, int, int, bytes]] = []
-    for _ in range(n_tensors):
-        (name_len,) = r.take("H")
-        name = bytes(raw[r.pos : r.pos + name_len]).decode("ascii")
-        r.skip(name_len)
-        dtype, count, offset, nbytes = r.take("BIQQ")
-        data = raw[offset : offset + nbytes]
+    for name, dtype, count, data in tensor_directory(raw, r, src):
+        nbytes = data.size
         if name == "emb.word":
             if count != vocab * hidden:
                 raise E5FormatError(f"{src}: emb.word has {count} values, not {vocab} x {hidden}")
