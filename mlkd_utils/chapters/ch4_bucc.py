@@ -15,6 +15,7 @@ import time
 import numpy as np
 import pandas as pd
 
+from mlkd_utils import prose, tables
 from mlkd_utils.config import TATOEBA_CODES, Profile, load_profile
 from mlkd_utils.data.bucc import BUCCData
 from mlkd_utils.distill import DistillResult, distill
@@ -190,6 +191,180 @@ def timing_table(profile: Profile, metrics: pd.DataFrame) -> pd.DataFrame:
     t = d.pivot_table(index="subset", values="value", columns="metric").reset_index()
     t["n_per_side"] = t.subset.astype(int)
     return t.drop(columns="subset").sort_values("n_per_side").set_index("n_per_side").round(2)
+
+
+def reading(
+    profile: Profile,
+    mined: pd.DataFrame,
+    miners: list[Miner],
+    index_table: pd.DataFrame | None = None,
+    tatoeba: pd.DataFrame | None = None,
+    timing: pd.DataFrame | None = None,
+) -> prose.Reading:
+    """The chapter's findings from its tables: ``mined`` (every model, mode and scoring), the exact/IVF
+    comparison, the Tatoeba summary and the timing table (see :mod:`mlkd_utils.prose`)."""
+    r = prose.Reading("ch4_bucc.reading")
+    main = mined[(mined["mode"] == "max") & (mined.scoring == "ratio")]
+    f1 = main.pivot_table(index="model", columns="benchmark", values="f1", sort=False)
+    own = [m.label for m in miners if not m.guest and m.label in f1.index]
+    as_is = [m.label for m in miners if not m.run_id and m.label != "teacher" and m.label in f1.index]
+    students = [m for m in own if m not in as_is and m != "teacher"]
+    r.add(
+        "Mining F1 (max retrieval, ratio margin).",
+        " ".join(
+            f"{b}: "
+            + ", ".join(f"{m} {prose.fmt(f1.loc[m, b])}" for m in f1.loc[own, b].sort_values(ascending=False).index)
+            + "."
+            for b in f1.columns
+        ),
+    )
+    if students and as_is:
+        _claim(r, f1, students, as_is)
+    e5 = "multilingual-e5-small"
+    e5_students = [m for m in students if m.startswith("student-e5")]
+    if e5 in f1.index and e5_students:
+        r.add(
+            "What distillation does to e5's mining.",
+            "; ".join(
+                f"`{m}` " + ", ".join(f"{b} {prose.signed(f1.loc[m, b] - f1.loc[e5, b])}" for b in f1.columns)
+                for m in e5_students
+            )
+            + f" F1 points against {e5} as it is.",
+        )
+    guests = [m.label for m in miners if m.guest and m.label in f1.index]
+    if guests:
+        r.add(
+            "Chapter 6's students.",
+            " ".join(
+                f"{b}: best `{f1.loc[guests, b].idxmax()}` {prose.fmt(f1.loc[guests, b].max())}, "
+                f"worst `{f1.loc[guests, b].idxmin()}` {prose.fmt(f1.loc[guests, b].min())}."
+                for b in f1.columns
+            )
+            + " Chapter 6 reads them against their STS scores.",
+        )
+    q = tables.quoted_bucc_rows()
+    r.add(
+        "Quoted for scale.",
+        "; ".join(
+            f"{name}: " + ", ".join(f"{lang} {prose.fmt(float(row[lang]))}" for lang in ("de", "fr", "ru", "zh"))
+            for name, row in q.iterrows()
+        )
+        + " on the full official BUCC test sets, which are not staged here: not comparable cell by cell "
+        "with our sample and our BUCC-style benchmark.",
+    )
+    _modes(r, mined)
+    if index_table is not None and {"flat", "ivf"} <= set(index_table.index):
+        flat, ivf = index_table.loc["flat"], index_table.loc["ivf"]
+        r.add(
+            "Exact against IVF on real embeddings.",
+            f"F1 {prose.fmt(flat['F1'])} exact, {prose.fmt(ivf['F1'])} with "
+            f"IVF, whose nearest neighbour is the exact one for {prose.fmt(ivf['nearest neighbour = exact (%)'])}% "
+            f"of the queries; the mining step takes {prose.fmt(flat['mining seconds (test split)'], 2)} s exact and "
+            f"{prose.fmt(ivf['mining seconds (test split)'], 2)} s with IVF at this size.",
+        )
+    if timing is not None and "n_per_side" in timing.columns:  # measured here, not read from the results
+        timing = timing.set_index("n_per_side")
+    if timing is not None and len(timing) and {"seconds_flat", "seconds_ivf"} <= set(timing.columns):
+        n = int(timing.index.max())
+        row = timing.loc[n]
+        faster = timing[timing.seconds_ivf < timing.seconds_flat]
+        r.add(
+            "Scale.",
+            f"At {n:,} sentences per side, exact mining takes {prose.fmt(row.seconds_flat)} s and IVF "
+            f"{prose.fmt(row.seconds_ivf)} s ({prose.fmt(row.seconds_flat / row.seconds_ivf)}x), "
+            "IVF recall of the exact "
+            f"neighbour {prose.fmt(row.get('ivf_recall_at_1', float('nan')))}%. "
+            + (
+                f"IVF is faster from {int(faster.index.min()):,} per side on."
+                if len(faster)
+                else "IVF is not faster at any size measured."
+            ),
+        )
+    if tatoeba is not None and len(tatoeba):
+        _tatoeba(r, tatoeba, e5)
+    goals = settings(profile).get("goals") or {}
+    if goals and e5_students:
+        checks = []
+        for bench, target in goals.items():
+            if bench in f1.columns:
+                m = f1.loc[e5_students, bench].idxmax()
+                v = f1.loc[m, bench]
+                checks.append(
+                    f"{bench} F1 >= {prose.fmt(target)}: best e5 student `{m}` "
+                    f"{prose.fmt(v)}, " + ("reached" if v >= target else f"missed by {prose.fmt(target - v)}")
+                )
+        if checks:
+            r.add("Against the profile's goals", f"(`chapters.{CHAPTER}.goals`): " + "; ".join(checks) + ".")
+    return r
+
+
+def _claim(r: prose.Reading, f1: pd.DataFrame, students: list[str], as_is: list[str]) -> None:
+    """The paper's claim: a distilled student loses to translation-trained systems on mining."""
+    lost = []
+    for b in f1.columns:
+        s, t = f1.loc[students, b].idxmax(), f1.loc[as_is, b].idxmax()
+        lost.append(f1.loc[s, b] < f1.loc[t, b])
+    best_s = {b: f1.loc[students, b].idxmax() for b in f1.columns}
+    best_t = {b: f1.loc[as_is, b].idxmax() for b in f1.columns}
+    text = (
+        f"The best distilled student is below the best system scored as it is ({prose.names(as_is)}, both "
+        f"trained on translation pairs) on {prose.count(sum(lost), len(lost), 'benchmarks')}: "
+        + "; ".join(
+            f"{b} `{best_s[b]}` {prose.fmt(f1.loc[best_s[b], b])} against {best_t[b]} {prose.fmt(f1.loc[best_t[b], b])}"
+            for b in f1.columns
+        )
+        + ". "
+    )
+    text += (
+        "That is the paper's finding: distillation towards an STS teacher gives a space for similarity, "
+        "and translation-trained systems mine better."
+        if all(lost)
+        else "So the paper's finding (translation-trained systems mine better) holds only in part here."
+        if any(lost)
+        else "So the paper's finding (translation-trained systems mine better) does not hold here."
+    )
+    if "teacher" in f1.index:
+        gains = [f1.loc[best_s[b], b] - f1.loc["teacher", b] for b in f1.columns]
+        text += (
+            f" Against the teacher the best student's F1 differs by {prose.span(gains)} points (student minus teacher)."
+        )
+    r.add("Distilled students against translation-trained systems.", text)
+
+
+def _modes(r: prose.Reading, mined: pd.DataFrame) -> None:
+    bucc = next((b for b in mined.benchmark.unique() if b.startswith("BUCC ")), None)
+    if bucc is None:
+        return
+    zh = mined[mined.benchmark == bucc]
+    best = zh[(zh["mode"] == "max") & (zh.scoring == "ratio")].sort_values("f1").model.iloc[-1]
+    d = zh[zh.model == best].set_index(["scoring", "mode"]).f1
+    if ("cosine", "max") not in d.index:
+        return
+    top = d.idxmax()
+    r.add(
+        f"Scoring and retrieval mode ({bucc}, `{best}`).",
+        f"Max retrieval with the ratio margin "
+        f"{prose.fmt(d['ratio', 'max'])}, with plain cosine {prose.fmt(d['cosine', 'max'])}: the margin is "
+        f"{prose.gap(d['ratio', 'max'], d['cosine', 'max'])} cosine. The best combination is {top[1]} with "
+        f"{top[0]} scoring ({prose.fmt(d[top])}).",
+    )
+
+
+def _tatoeba(r: prose.Reading, tatoeba: pd.DataFrame, e5: str) -> None:
+    t = tatoeba.reset_index()
+    parts = []
+    for model, d in t.groupby("model", sort=False):
+        groups = {g: row for g, row in d.set_index("languages").iterrows()}
+        seen, rest = groups.get("distilled on"), groups.get("never seen")
+        part = f"`{model}`"
+        if seen is not None:
+            part += f" {prose.fmt(seen['cosine accuracy'])} on its {int(seen['n languages'])} languages"
+        if rest is not None:
+            sep = "," if seen is not None else ""
+            where = "others" if seen is not None else "languages (none distilled on)"
+            part += f"{sep} {prose.fmt(rest['cosine accuracy'])} on {int(rest['n languages'])} {where}"
+        parts.append(part)
+    r.add("Tatoeba, every staged language (cosine accuracy).", "; ".join(parts) + ".")
 
 
 def main(argv: list[str] | None = None) -> int:

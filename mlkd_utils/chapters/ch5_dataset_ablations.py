@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
+from mlkd_utils import prose
 from mlkd_utils.config import TATOEBA_CODES, VOCABULARIES, DistillConfig, Profile, _merge_dataclass, load_profile
 from mlkd_utils.corpus import sources_for
 from mlkd_utils.data.parallel import load_parallel
@@ -344,6 +345,59 @@ def curse_table(metrics: pd.DataFrame, entries: dict[str, tuple[int, int]]) -> p
     return pd.DataFrame(rows).set_index("model").round(1)
 
 
+def start_scores(profile: Profile) -> tuple[str, pd.Series]:
+    """The students' start as it is, scored on this chapter's STS17 files and Tatoeba languages
+    (cached in its folder): the line every run is read against. The e5 start's fitted map keeps its
+    cosines, so the start scores what multilingual-e5-small scores. Returns (label, scores by STS17
+    file and ``tatoeba <code>``)."""
+    from mlkd_utils.baselines import baseline_folder, label, teacher_folder
+    from mlkd_utils.experiments import LazyModel, evaluate_model
+    from mlkd_utils.models import load_encoder, load_sentence_model
+
+    spec = settings(profile)
+    init = spec.get("base", {}).get("init", "profile")
+    init = profile.student_init if init == "profile" else init
+    langs = sorted({lang for r in plan(profile, ("corpus", "pairs", "fixed-steps", "curse")) for lang in r.languages})
+    if init == "teacher":
+        name, model, folder = (
+            "teacher",
+            LazyModel(lambda: load_sentence_model(profile.teacher)),
+            teacher_folder(profile),
+        )
+    else:
+        name, model, folder = label(init), LazyModel(lambda: load_encoder(init)), baseline_folder(profile, init)
+    scores = evaluate_model(
+        model,
+        name,
+        profile,
+        CHAPTER,
+        ("sts17", "tatoeba"),
+        tatoeba_languages=langs,
+        cache_dir=folder,
+        sts17_subsets=spec.get("sts17_subsets"),
+    )
+    sts = scores["sts17"].set_index("subset")["spearman"]
+    tat = scores["tatoeba"].set_index("subset")["accuracy"]
+    return name, pd.concat([sts, tat.rename(lambda c: f"tatoeba {c}")])
+
+
+def curse_entries(profile: Profile, planned: list[PlannedRun]) -> dict[str, tuple[int, int]]:
+    """The rows of the curse table: the multilingual student whose recipe the curse runs copy, the
+    curse runs (that recipe on one language), and the bilingual students of the same start that
+    chapter 3 trained; each with (pairs per language, steps)."""
+    base = settings(profile).get("curse", {}).get("base")
+    if not base:
+        return {}
+    init = profile.student_config(base).init
+    entries = {base: (profile.student_config(base).pairs_per_language, profile.student_config(base).max_steps)}
+    entries |= {r.name: (r.pairs, r.steps) for r in planned if r.study == "curse"}
+    for name in profile.chapter("03_sts").get("students", []):
+        cfg = profile.student_config(name)
+        if cfg.init == init and len(cfg.languages) == 1:
+            entries.setdefault(name, (cfg.pairs_per_language, cfg.max_steps))
+    return entries
+
+
 def vocabulary_coverage(profile: Profile, runs: pd.DataFrame, max_sentences: int | None = 1000) -> pd.DataFrame:
     """Tokens per sentence and [UNK] rate on the Tatoeba test sentences, with the teacher's
     vocabulary and with the extended one the vocabulary runs saved."""
@@ -362,6 +416,160 @@ def vocabulary_coverage(profile: Profile, runs: pd.DataFrame, max_sentences: int
         return pd.DataFrame()
     langs = rows.languages.iloc[0].split()
     return coverage_table(tokenizers, tatoeba_texts(langs, max_sentences))
+
+
+def reading(
+    profile: Profile,
+    corpus_tables: dict[str, pd.DataFrame],
+    curve: pd.DataFrame,
+    curse: pd.DataFrame,
+    start: pd.Series | None = None,
+    vocab: pd.DataFrame | None = None,
+    coverage: pd.DataFrame | None = None,
+    targets: pd.DataFrame | None = None,
+    cost: pd.DataFrame | None = None,
+) -> prose.Reading:
+    """The chapter's findings from its tables; ``start`` holds the scores of the students' start
+    (multilingual-e5-small as it is: the fitted map keeps its cosines), by STS17 file and Tatoeba code."""
+    r = prose.Reading("ch5_dataset_ablations.reading")
+    start = start if start is not None else pd.Series(dtype=float)
+    for lang, table in corpus_tables.items():
+        if len(table):
+            _corpus(r, lang, table, start)
+    if len(curve):
+        _curve(r, curve, start)
+    if len(curse):
+        _curse(r, profile, curse)
+    if vocab is not None and len(vocab):
+        _vocabulary(r, vocab, coverage)
+    if targets is not None and len(targets):
+        first = [c for c in targets.columns if c not in ("en-en",)][0]
+        r.add(
+            "Target scaling (English start).",
+            ", ".join(f"{m.split('target-')[-1].split('-en-')[0]} {prose.fmt(v)}" for m, v in targets[first].items())
+            + f" on {first.upper()}: "
+            + (
+                "the plain normalised targets are best."
+                if targets[first].idxmax().startswith(f"{PREFIX}target-normalized")
+                else f"`{targets[first].idxmax()}` is best here."
+            ),
+        )
+    if cost is not None and len(cost):
+        r.add(
+            "Budget.",
+            "Training wall time per study (one-thread workers, two at a time): "
+            + ", ".join(
+                f"{study} {prose.fmt(row.minutes)} min over {int(row.done)} of {int(row.runs)} runs"
+                for study, row in cost.iterrows()
+            )
+            + f"; {prose.fmt(float(cost.minutes.sum()) / 60)} hours in all.",
+        )
+    return r
+
+
+def _corpus(r: prose.Reading, lang: str, table: pd.DataFrame, start: pd.Series) -> None:
+    pair = own_pair(lang)
+    col = f"STS17 {pair}"
+    single = table.drop(index="all", errors="ignore")[col].dropna().sort_values(ascending=False)
+    if single.empty:
+        return
+    text = (
+        f"{len(single)} source{'s' if len(single) != 1 else ''}, each alone for the same number of pairs seen: "
+        f"{pair.upper()} from "
+        f"{prose.fmt(single.iloc[-1])} (`{single.index[-1]}`) to {prose.fmt(single.iloc[0])} (`{single.index[0]}`), "
+        f"a spread of {prose.fmt(single.iloc[0] - single.iloc[-1])} points"
+    )
+    if pair in start:
+        above = int((single > start[pair]).sum())
+        text += f"; {prose.count(above, len(single), 'sources')} end above the start's {prose.fmt(start[pair])}"
+    if "all" in table.index and pd.notna(table.loc["all", col]):
+        text += (
+            f". All sources together: {prose.fmt(table.loc['all', col])}, "
+            f"{prose.gap(table.loc['all', col], single.iloc[0])} the best single source"
+        )
+    text += ". The ranking: " + ", ".join(f"{s} {prose.fmt(v)}" for s, v in single.items()) + "."
+    overlap = table["tatoeba test overlap %"].max() if "tatoeba test overlap %" in table else 0.0
+    text += (
+        " No source contains Tatoeba test sentences."
+        if overlap == 0
+        else f" The largest Tatoeba test overlap of a source is {prose.fmt(overlap)}%: read its Tatoeba column "
+        "with care."
+    )
+    r.add(f"Which corpus, EN-{lang.upper()} (Table 4).", text)
+
+
+def _curve(r: prose.Reading, curve: pd.DataFrame, start: pd.Series) -> None:
+    mean = curve.groupby(["lang", "series", "pairs", "steps"])["own-pair STS17"].mean().reset_index()
+    parts, fractions = [], {}
+    for (lang, series), d in mean.groupby(["lang", "series"], sort=False):
+        d = d.sort_values("pairs")
+        pair = own_pair(lang)
+        points = ", ".join(f"{int(n):,} -> {prose.fmt(v)}" for n, v in zip(d.pairs, d["own-pair STS17"]))
+        part = f"EN-{lang.upper()}, {series} (STS17 {pair.upper()}): {points}"
+        if pair in start and len(d) > 1:
+            gain = d["own-pair STS17"].iloc[-1] - start[pair]
+            if gain > 0:
+                fractions[lang] = (d["own-pair STS17"].iloc[0] - start[pair]) / gain
+                part += (
+                    f"; the smallest set gives {prose.fmt(100 * fractions[lang], 0)}% of the largest set's gain "
+                    f"over the start ({prose.fmt(start[pair])})"
+                )
+            else:
+                part += f"; no size ends above the start ({prose.fmt(start[pair])})"
+        parts.append(part)
+    text = ". ".join(parts) + "."
+    if "de" in fractions and "ar" in fractions:
+        text += " The paper's reading, that a similar language needs fewer pairs than a dissimilar one, " + (
+            "holds here: German gets more of its gain from the smallest set than Arabic."
+            if fractions["de"] > fractions["ar"]
+            else "does not show here: Arabic gets as much or more of its gain from the smallest set as German."
+        )
+    r.add("How many pairs (Table 5).", text)
+
+
+def _curse(r: prose.Reading, profile: Profile, curse: pd.DataFrame) -> None:
+    base = settings(profile).get("curse", {}).get("base")
+    if base not in curse.index:
+        return
+    parts = []
+    for name in [n for n in curse.index if n.startswith(f"{PREFIX}curse-")]:
+        lang = name.rsplit("-", 1)[-1]
+        col = f"STS17 {own_pair(lang)}"
+        if col in curse.columns:
+            a, b = curse.loc[name, col], curse.loc[base, col]
+            parts.append(
+                f"{own_pair(lang).upper()}: {prose.fmt(a)} alone against {prose.fmt(b)} shared ({prose.signed(a - b)})"
+            )
+    if parts:
+        r.add(
+            "One student or many.",
+            f"`{base}`'s recipe (pairs per language, steps) on one language alone: "
+            + "; ".join(parts)
+            + ". Same steps and pairs per language: the difference is what sharing the steps "
+            "with the other languages costs or gives.",
+        )
+
+
+def _vocabulary(r: prose.Reading, vocab: pd.DataFrame, coverage: pd.DataFrame | None) -> None:
+    text = ""
+    if coverage is not None and len(coverage):
+        c = coverage.pivot_table(index="subset", columns="vocabulary", values="tokens_per_sentence")
+        if {"teacher", "extended"} <= set(c.columns):
+            text += (
+                "Tokens per Tatoeba sentence, teacher -> extended vocabulary: "
+                + ", ".join(f"{s} {prose.fmt(row.teacher)} -> {prose.fmt(row.extended)}" for s, row in c.iterrows())
+                + ". "
+            )
+    cols = [c for c in vocab.columns if c != "vocabulary_added"]
+    text += (
+        "Scores per variant: "
+        + "; ".join(
+            f"`{m.removeprefix(PREFIX)}` " + ", ".join(f"{c} {prose.fmt(v)}" for c, v in row[cols].items())
+            for m, row in vocab.iterrows()
+        )
+        + "."
+    )
+    r.add("The English student's vocabulary.", text)
 
 
 def main(argv: list[str] | None = None) -> int:

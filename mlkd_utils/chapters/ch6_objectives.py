@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from mlkd_utils import prose
 from mlkd_utils.baselines import evaluate_baselines
 from mlkd_utils.baselines import label as baseline_label
 from mlkd_utils.config import OBJECTIVES, TATOEBA_CODES, DistillConfig, Profile, _merge_dataclass, load_profile
@@ -359,6 +360,103 @@ def score_candidates(profile: Profile, runs: pd.DataFrame, objectives: list[str]
 
 def _planned(profile: Profile, objective: str, seed: int) -> PlannedRun:
     return next(r for r in plan(profile) if r.label == objective and r.seed == seed)
+
+
+#: The columns the race is read by: (column, what it measures).
+RACE_COLUMNS = {
+    "STS17 cross-lingual": "cross-lingual STS",
+    "STS17 en-en": "English STS",
+    "BUCC-style F1": "BUCC-style mining",
+    "BUCC zh-en F1": "BUCC zh-en mining",
+    "Tatoeba trained": "Tatoeba (trained languages)",
+}
+
+
+def reading(profile: Profile, per_seed: pd.DataFrame, lr_table: pd.DataFrame, runs: pd.DataFrame) -> prose.Reading:
+    """The race read from its tables: per column, the winning objective and whether it wins by more
+    than the seed noise (the largest seed sd of an objective with several seeds on that column)."""
+    r = prose.Reading("ch6_objectives.reading")
+    race = per_seed[per_seed.seed.notna()]
+    refs = per_seed[per_seed.seed.isna()].set_index("objective")
+    if race.empty:
+        r.add("No race yet.", "None of the race's runs is finished.")
+        return r
+    mean = race.groupby("objective", sort=False).mean(numeric_only=True)
+    sd = race.groupby("objective", sort=False).std(numeric_only=True)
+    seeds = race.groupby("objective", sort=False).size()
+    winners = {}
+    for col, what in RACE_COLUMNS.items():
+        if col not in mean or mean[col].isna().all():
+            continue
+        order = mean[col].dropna().sort_values(ascending=False)
+        noise = float(sd.loc[seeds > 1, col].max()) if (seeds > 1).any() else float("nan")
+        if len(order) < 2:
+            continue
+        lead = order.iloc[0] - order.iloc[1]
+        winners[col] = order.index[0] if np.isnan(noise) or lead > noise else ""  # "": no winner beyond noise
+        verdict = (
+            "no seed spread measured yet, so the margin is not tested"
+            if np.isnan(noise)
+            else "more than the seed noise"
+            if lead > noise
+            else "within the seed noise"
+        )
+        r.add(
+            f"{what[0].upper()}{what[1:]}.",
+            f"`{order.index[0]}` ({SYSTEMS.get(order.index[0], '')}) {prose.fmt(order.iloc[0])}, "
+            f"then `{order.index[1]}` {prose.fmt(order.iloc[1])}: a lead of {prose.fmt(lead)} points, {verdict}"
+            + (f" (largest seed sd {prose.fmt(noise)})" if not np.isnan(noise) else "")
+            + ". All: "
+            + ", ".join(f"{o} {prose.fmt(v)}" for o, v in order.items())
+            + ".",
+        )
+    sts, mining = winners.get("STS17 cross-lingual"), winners.get("BUCC-style F1")
+    if "" in (sts, mining):
+        r.add(
+            "The trade-off.",
+            "Not decided at this budget: "
+            + prose.names([w for w, k in (("cross-lingual STS", sts), ("BUCC-style mining", mining)) if k == ""])
+            + " has no winner by more than the seed noise.",
+        )
+    elif sts and mining:
+        claim = (
+            "distillation shapes the best space for similarity and a translation-ranking objective the best for mining"
+        )
+        if sts == "mse" and mining not in ("mse", "combined"):
+            text = f"The paper's trade-off appears: {claim}."
+        elif sts == mining:
+            text = f"No trade-off at this budget: `{sts}` wins both cross-lingual STS and BUCC-style mining."
+        else:
+            text = (
+                f"`{sts}` wins cross-lingual STS and `{mining}` wins BUCC-style mining; the paper's reading "
+                f"({claim}) " + ("holds in part." if "mse" in (sts, mining) else "does not show here.")
+            )
+        r.add("The trade-off.", text)
+    if len(refs):
+        cols = [c for c in ("STS17 cross-lingual", "BUCC-style F1") if c in refs.columns]
+        r.add(
+            "Reference rows (as they are, not trained here).",
+            "; ".join(f"{m}: " + ", ".join(f"{c} {prose.fmt(refs.loc[m, c])}" for c in cols) for m in refs.index) + ".",
+        )
+    if len(lr_table) and "race row" in lr_table:
+        chosen = lr_table[lr_table["race row"] == True].reset_index()  # noqa: E712 (a column of objects)
+        r.add(
+            "Learning rates chosen on dev.",
+            ", ".join(
+                f"{row.objective} {_lr(row['learning rate'])} (dev score {prose.fmt(row['dev score'])})"
+                for _, row in chosen.iterrows()
+            )
+            + ".",
+        )
+    done = runs[runs.done & runs.train_seconds.notna()]
+    if len(done):
+        r.add(
+            "Budget.",
+            f"{len(done)} finished runs took {prose.span(done.train_seconds / 60)} minutes of training "
+            f"each, {prose.fmt(float(done.train_seconds.sum()) / 3600)} hours in all "
+            "(one-thread workers, two at a time).",
+        )
+    return r
 
 
 def main(argv: list[str] | None = None) -> int:
