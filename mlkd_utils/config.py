@@ -209,6 +209,8 @@ class Profile:
     #: Expected seconds per chapter: with several jobs the book starts the longest first, from the
     #: last recorded ``chapter_times.json`` or, on a fresh machine (CI), from these.
     chapter_seconds: dict[str, float] = field(default_factory=dict)
+    #: What ``mlkd_utils.gpu`` bundles for a GPU machine that takes few files (the ``gpu`` profile).
+    gpu: dict[str, Any] = field(default_factory=dict)
 
     def chapter(self, name: str) -> dict[str, Any]:
         """A chapter's settings (empty when the profile has none for it)."""

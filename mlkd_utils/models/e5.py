@@ -288,6 +288,12 @@ def write_sentence_transformer(
     return out
 
 
+def converted_folder(query_prefix: bool = True) -> Path:
+    """Where the converted folder lives under the cache dir (written or not)."""
+    name = f"{MODEL_NAME}-v{FORMAT_VERSION}" + ("" if query_prefix else "-noprefix")
+    return cache_dir() / "models" / name
+
+
 def converted_path(query_prefix: bool = True) -> Path:
     """The converted folder under the cache dir: written on first use (sha256 of inputs checked), then reused.
 
@@ -297,8 +303,7 @@ def converted_path(query_prefix: bool = True) -> Path:
     """
     from mlkd_utils.io import locked
 
-    name = f"{MODEL_NAME}-v{FORMAT_VERSION}" + ("" if query_prefix else "-noprefix")
-    out = cache_dir() / "models" / name
+    out = converted_folder(query_prefix)
     if (out / "modules.json").is_file():
         return out
     weights = packaged_file(*WEIGHTS[:2])
