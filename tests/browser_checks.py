@@ -55,3 +55,40 @@ def page_problems(page, name: str, tolerance: int = 8) -> list[str]:
         problems.append(f"{name}: {m['raw_tex']} pieces of raw TeX in the text")
     problems += [f"{name}: log line in an output: {line!r}" for line in m["log_lines"][:5]]
     return problems
+
+
+def check_site(html, shots=None, chromium: str = "/usr/bin/chromium") -> list[str]:
+    """Every page of a built site (``_build/html``) through :func:`page_problems`, offline; with
+    ``shots``, a full-page screenshot of each page there (what the closing note of a book change shows)."""
+    from pathlib import Path
+
+    from playwright.sync_api import sync_playwright
+
+    html = Path(html).resolve()
+    pages = sorted((html / "book").glob("*.html")) + sorted((html / "book" / "chapters").glob("*.html"))
+    problems: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
+        for path in pages:
+            page.goto(path.as_uri())
+            page.wait_for_timeout(800)  # MathJax typesets after load
+            problems += page_problems(page, path.stem)
+            if shots is not None:
+                Path(shots).mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(Path(shots) / f"{path.stem}.png"), full_page=True)
+        browser.close()
+    return problems
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Check every page of a built site as a reader sees it.")
+    parser.add_argument("html", help="the built site, e.g. _build/html")
+    parser.add_argument("--shots", help="save a full-page screenshot of every page in this folder")
+    args = parser.parse_args()
+    found = check_site(args.html, args.shots)
+    print("\n".join(found) or "no problems found")
+    raise SystemExit(1 if found else 0)
