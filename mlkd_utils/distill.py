@@ -394,16 +394,20 @@ def training_cost(result: DistillResult) -> dict[str, float]:
     """
     cfg = result.info["run_key"]["distill"]
     log = result.log
+    # a run resumed from a checkpoint timed only the steps after it (the earlier ones ran in another process)
+    resumed = result.info.get("resumed_from")
+    start = int(resumed.split("-")[1]) if resumed else 0
     eval_seconds = 0.0
     if "eval_runtime" in log:  # step-0 and a final off-grid evaluation ran outside train_runtime
-        inside = (log.step > 0) & (log.step % cfg["eval_steps"] == 0)
+        inside = (log.step > start) & (log.step % cfg["eval_steps"] == 0)
         eval_seconds = float(log.loc[inside, "eval_runtime"].sum())
     runtime = float(result.info.get("train_runtime") or result.info["train_seconds"])
-    sentences = 2 * cfg["batch_size"] * cfg["max_steps"]  # each pair is two sentences through the student
+    sentences = 2 * cfg["batch_size"] * (cfg["max_steps"] - start)  # each pair: two sentences through the student
     return {
         "training wall (s)": round(runtime, 1),
         "dev evaluation inside (s)": round(eval_seconds, 1),
         "student sentences/s": round(sentences / max(1e-9, runtime - eval_seconds), 1),
+        "steps timed": cfg["max_steps"] - start,
         "teacher encoding (s)": round(result.info["teacher_seconds"], 1),
     }
 

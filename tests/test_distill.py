@@ -91,3 +91,21 @@ def test_cli_distill_writes_the_same_result_files(tiny_root, tmp_path):
     runs = list((tmp_path / "results" / "quick" / "runs").glob("my-de-*.json"))
     info = json.loads(runs[0].read_text())
     assert {"git_commit", "packages", "hardware", "config"} <= set(info)
+
+
+def test_training_cost_of_a_resumed_run_counts_only_the_steps_it_timed(tmp_path):
+    import pandas as pd
+
+    from mlkd_utils.distill import DistillResult, training_cost
+
+    log = pd.DataFrame({"step": [0, 100, 200, 300, 400], "eval_runtime": [5.0, 5.0, 5.0, 5.0, 5.0]})
+    info = {
+        "run_key": {"distill": {"eval_steps": 100, "batch_size": 32, "max_steps": 400}},
+        "train_runtime": 110.0,
+        "train_seconds": 111.0,
+        "teacher_seconds": 0.0,
+    }
+    fresh = training_cost(DistillResult("s", tmp_path, tmp_path, log, info))
+    assert fresh["steps timed"] == 400 and fresh["student sentences/s"] == round(2 * 32 * 400 / 90, 1)
+    resumed = training_cost(DistillResult("s", tmp_path, tmp_path, log, {**info, "resumed_from": "checkpoint-200"}))
+    assert resumed["steps timed"] == 200 and resumed["student sentences/s"] == round(2 * 32 * 200 / 100, 1)

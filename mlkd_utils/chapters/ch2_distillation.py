@@ -90,6 +90,11 @@ def reading(
             "Cost.",
             "; ".join(
                 f"`{n}` {prose.fmt(row['student sentences/s'])} student sentences/s over {int(row['steps'])} steps"
+                + (
+                    f" (timed on the last {int(row['steps timed'])}, after a resume)"
+                    if row.get("steps timed", row["steps"]) < row["steps"]
+                    else ""
+                )
                 for n, row in costs.iterrows()
             )
             + " (both sentences of a pair counted, dev evaluations left out; the machine was shared with other "
