@@ -28,6 +28,13 @@ def signed(value: float, digits: int = 1) -> str:
     return "n/a" if math.isnan(value) else f"{value:+.{digits}f}"
 
 
+def rate(value: float) -> str:
+    """A learning rate as the profiles write it: 2e-4, 1e-3."""
+    import numpy as np
+
+    return np.format_float_scientific(value, trim="-", exp_digits=1)
+
+
 def span(values: Iterable[float], digits: int = 1) -> str:
     """ "a to b" over the values (their min and max), or the one value when they agree."""
     vals = [v for v in values if not math.isnan(v)]

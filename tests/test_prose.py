@@ -7,7 +7,7 @@ import math
 import pandas as pd
 
 from mlkd_utils import prose
-from mlkd_utils.chapters import ch1_teacher, ch3_sts, ch4_bucc, ch5_dataset_ablations, ch6_objectives
+from mlkd_utils.chapters import ch1_teacher, ch2_distillation, ch3_sts, ch4_bucc, ch5_dataset_ablations, ch6_objectives
 from mlkd_utils.config import load_profile
 from mlkd_utils.data.sts import CROSSLINGUAL, MONOLINGUAL
 
@@ -166,3 +166,24 @@ def test_chapter4_reading_tests_the_papers_mining_claim():
     )
     md = ch4_bucc.reading(prof, mined(95.0), miners).markdown()
     assert "on none of the 2 benchmarks" in md and "does not hold here" in md and "missed" not in md
+
+
+def test_chapter2_reading_reads_the_settings_study_with_the_en_de_student_in_it():
+    """The EN-DE student is a student and the study's lr 1e-3 point at once (one row, not two)."""
+    prof = load_profile("cpu")
+    rows = {
+        "teacher": {"en-de": 35.0},
+        "sweep-norm-lr2e-4": {"en-de": 33.0},
+        "sweep-raw-lr1e-3": {"en-de": 40.0},
+        "student-en-de": {"en-de": 50.0},
+    }
+    m = _sts({k: {**_flat(50.0), **v} for k, v in rows.items()})
+    study = {
+        "sweep-norm-lr2e-4": {"learning rate": 2e-4, "targets": "normalized"},
+        "sweep-raw-lr1e-3": {"learning rate": 1e-3, "targets": "raw"},
+        "student-en-de": {"learning rate": 1e-3, "targets": "normalized"},
+    }
+    empty = pd.DataFrame()
+    md = ch2_distillation.reading(prof, m, study, ["student-en-de"], empty, empty, empty).markdown()
+    assert "lr 2e-4 33.0, lr 1e-3 50.0" in md and "the best is lr 1e-3" in md
+    assert "at lr 1e-3 normalised 50.0 against raw 40.0" in md

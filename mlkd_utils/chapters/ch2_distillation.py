@@ -75,7 +75,8 @@ def reading(
     """The chapter's findings, from the settings study (``study``: name -> its settings), the STS17
     tables, the e5 recipe grid, the e5 students' ten-file table and the cost table."""
     r = prose.Reading("ch2_distillation.reading")
-    full = tables.sts_table(metrics, STS17_SUBSETS[:-1], ["teacher", *students, *study])
+    # the EN-DE student is both a student and the settings study's lr 1e-3 point: one row each
+    full = tables.sts_table(metrics, STS17_SUBSETS[:-1], list(dict.fromkeys(["teacher", *students, *study])))
     if study and "en-de" in full.columns:
         _settings(r, full, study)
     teacher = full.loc["teacher"] if "teacher" in full.index else None
@@ -112,14 +113,15 @@ def _settings(r: prose.Reading, full: pd.DataFrame, study: dict[str, dict]) -> N
         best = norm["en-de"].astype(float).idxmax()
         text += (
             "With normalised targets, EN-DE after the same steps: "
-            + ", ".join(f"lr {row.lr:g} {prose.fmt(row['en-de'])}" for _, row in norm.iterrows())
-            + f" (the teacher: {prose.fmt(full.loc['teacher', 'en-de'])}); the best is lr {norm.loc[best, 'lr']:g}. "
+            + ", ".join(f"lr {prose.rate(row.lr)} {prose.fmt(row['en-de'])}" for _, row in norm.iterrows())
+            + f" (the teacher: {prose.fmt(full.loc['teacher', 'en-de'])}); "
+            f"the best is lr {prose.rate(norm.loc[best, 'lr'])}. "
         )
     pairs = []
     for lr, d in rows.groupby("lr"):
         if {"normalized", "raw"} <= set(d.targets):
             n, w = d[d.targets == "normalized"]["en-de"].iloc[0], d[d.targets == "raw"]["en-de"].iloc[0]
-            pairs.append(f"at lr {lr:g} normalised {prose.fmt(n)} against raw {prose.fmt(w)}")
+            pairs.append(f"at lr {prose.rate(lr)} normalised {prose.fmt(n)} against raw {prose.fmt(w)}")
     if pairs:
         text += "Raw targets (no Normalize layer on either side): " + "; ".join(pairs) + "."
     if text:
