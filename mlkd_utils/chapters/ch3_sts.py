@@ -236,6 +236,13 @@ def _multilingual_start(r: prose.Reading, t: _Tables) -> None:
             f"{prose.fmt(t.noise)} points), and higher on {prose.count(len(files) - len(lower), len(files), 'files')}"
             + (f" (not on {prose.names(lower)})." if lower else ".")
         )
+        start = "multilingual-e5-small (no prefix)"
+        if start in cross.index:
+            text += (
+                f" The same weights without the prefix, the students' actual start, average {prose.fmt(cross[start])} "
+                f"cross-lingually and {prose.fmt(full.loc[start, 'avg'])} over the ten files: the student is "
+                f"{prose.gap(cross[top], cross[start], t.noise)} its start."
+            )
     quoted = tables.quoted_rows()
     text += (
         " For scale: "
