@@ -29,7 +29,8 @@ def signed(value: float, digits: int = 1) -> str:
 
 
 def rate(value: float) -> str:
-    """A learning rate as the profiles write it: 2e-4, 1e-3."""
+    """A learning rate as the profiles write it, short and distinct for every rate: 2e-4, 1.5e-4
+    (also how chapter 6 names its learning-rate runs)."""
     import numpy as np
 
     return np.format_float_scientific(value, trim="-", exp_digits=1)
@@ -63,6 +64,11 @@ def gap(a: float, b: float, noise: float = 0.0) -> str:
     if word == "level with":
         return f"within {fmt(noise)} points (the noise) of"
     return f"{fmt(abs(a - b))} points {word}"
+
+
+def against(value: float, target: float) -> str:
+    """A measured value against the value aimed at: "reached" or "missed by 2.4"."""
+    return "reached" if value >= target else f"missed by {fmt(target - value)}"
 
 
 def count(hits: int, total: int, what: str) -> str:

@@ -425,9 +425,8 @@ def _goals(r: prose.Reading, t: _Tables, goals: dict[str, float]) -> None:
             continue
         col = {"cross-lingual": None, "ten files": "avg"}.get(column, column)
         value = t.cross[model] if col is None else t.full.loc[model, col]
-        verdict = "reached" if value >= target else f"missed by {prose.fmt(target - value)}"
         who = "" if model == t.top else f"`{model}` "
-        checks.append(f"{who}{column} >= {prose.fmt(target)}: {prose.fmt(value)}, {verdict}")
+        checks.append(f"{who}{column} >= {prose.fmt(target)}: {prose.fmt(value)}, {prose.against(value, target)}")
     if checks:
         r.add(
             "Against the profile's goals",

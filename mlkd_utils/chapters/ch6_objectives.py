@@ -98,13 +98,8 @@ def dev_score(log: pd.DataFrame) -> float:
     return float(np.mean(parts))
 
 
-def _lr(lr: float) -> str:
-    """2e-4, 1.5e-4: short and distinct for every learning rate."""
-    return np.format_float_scientific(lr, trim="-", exp_digits=1)
-
-
 def _lr_name(objective: str, lr: float) -> str:
-    return f"{PREFIX}{objective}-lr{_lr(lr)}"  # objective-labse-lr2e-4
+    return f"{PREFIX}{objective}-lr{prose.rate(lr)}"  # objective-labse-lr2e-4
 
 
 def chosen_learning_rates(profile: Profile) -> dict[str, float | None]:
@@ -168,7 +163,7 @@ def plan(profile: Profile) -> list[PlannedRun]:
             elif seed == seeds[0]:  # every candidate; the dev-best one is the race row
                 for lr in lrs:
                     race = chosen.get(obj) == lr
-                    label = obj if race else f"{obj} (lr {_lr(lr)})"
+                    label = obj if race else f"{obj} (lr {prose.rate(lr)})"
                     runs.append(PlannedRun(_lr_name(obj, lr), obj, seed, _fields(s, obj, lr), label, not race))
             elif chosen.get(obj) is not None:  # later seeds once the choice is made
                 lr = chosen[obj]
@@ -443,7 +438,7 @@ def reading(profile: Profile, per_seed: pd.DataFrame, lr_table: pd.DataFrame, ru
         r.add(
             "Learning rates chosen on dev.",
             ", ".join(
-                f"{row.objective} {_lr(row['learning rate'])} (dev score {prose.fmt(row['dev score'])})"
+                f"{row.objective} {prose.rate(row['learning rate'])} (dev score {prose.fmt(row['dev score'])})"
                 for _, row in chosen.iterrows()
             )
             + ".",
