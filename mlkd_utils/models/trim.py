@@ -22,7 +22,16 @@ from pathlib import Path
 
 import numpy as np
 
-from mlkd_utils.models.e5 import BLOCK, DTYPE_F32, DTYPE_Q4, MAGIC, E5FormatError, open_packed, tensor_directory
+from mlkd_utils.models.e5 import (
+    BLOCK,
+    DTYPE_F32,
+    DTYPE_Q4,
+    MAGIC,
+    PACKED_VERSION,
+    E5FormatError,
+    open_packed,
+    tensor_directory,
+)
 
 #: Ids every XLM-R tokenizer needs whatever the texts: <s>, <pad>, </s>, <unk>.
 SPECIAL_IDS = (0, 1, 2, 3)
@@ -39,12 +48,12 @@ def required_ids(tokenizer_json: str | Path) -> set[int]:
     return {*SPECIAL_IDS, *(t["id"] for t in spec.get("added_tokens", [])), lowest}
 
 
-def used_ids(tokenizer_json: str | Path, texts: Iterable[str], batch: int = 10_000) -> list[int]:
-    """Sorted token ids the tokenizer produces on ``texts``, plus :func:`required_ids`."""
+def token_ids(tokenizer_json: str | Path, texts: Iterable[str], batch: int = 10_000) -> set[int]:
+    """Every token id the tokenizer produces on ``texts`` (any ``tokenizer.json``, encoded in batches)."""
     from tokenizers import Tokenizer
 
     tok = Tokenizer.from_file(str(tokenizer_json))
-    seen: set[int] = required_ids(tokenizer_json)
+    seen: set[int] = set()
     chunk: list[str] = []
     for text in texts:
         chunk.append(text)
@@ -53,7 +62,12 @@ def used_ids(tokenizer_json: str | Path, texts: Iterable[str], batch: int = 10_0
             chunk = []
     if chunk:
         seen.update(i for enc in tok.encode_batch(chunk) for i in enc.ids)
-    return sorted(seen)
+    return seen
+
+
+def used_ids(tokenizer_json: str | Path, texts: Iterable[str], batch: int = 10_000) -> list[int]:
+    """Sorted token ids the tokenizer produces on ``texts``, plus :func:`required_ids`."""
+    return sorted(required_ids(tokenizer_json) | token_ids(tokenizer_json, texts, batch))
 
 
 def _check_keep(keep: list[int], n: int, what: str) -> list[int]:
@@ -112,7 +126,9 @@ def trim_packed(src: str | Path, dst: str | Path, keep: list[int]) -> Path:
     new_blob = b"".join(pieces)
     new_offsets = np.cumsum([0] + [len(p) for p in pieces]).astype("<u4")
     specials = [-1 if i < 0 else new_id.get(i, new_id[3]) for i in (bos, eos, pad, unk)]  # -1: none
-    head = MAGIC + struct.pack("<I7i", 1, hidden, h.layers, h.heads, h.ffn, len(keep), h.max_positions, h.type_vocab)
+    head = MAGIC + struct.pack(
+        "<I7i", PACKED_VERSION, hidden, h.layers, h.heads, h.ffn, len(keep), h.max_positions, h.type_vocab
+    )
     head += struct.pack("<fi", h.eps, h.block)
     tok = struct.pack("<5iQ", len(keep), *specials, len(new_blob)) + new_offsets.tobytes()
     tok += scores[keep].astype("<f4").tobytes() + new_blob + normaliser

@@ -19,15 +19,10 @@ WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
 
 def used_wordpiece_ids(tokenizer_json: str | Path, texts: Iterable[str], batch: int = 10_000) -> list[int]:
     """Sorted ids the tokenizer produces on ``texts``, plus every added (special) token."""
-    from tokenizers import Tokenizer
+    from mlkd_utils.models.trim import token_ids
 
-    tok = Tokenizer.from_file(str(tokenizer_json))
     spec = json.loads(Path(tokenizer_json).read_text(encoding="utf-8"))
-    seen = {t["id"] for t in spec.get("added_tokens", [])}
-    texts = list(texts)
-    for i in range(0, len(texts), batch):
-        seen.update(j for enc in tok.encode_batch(texts[i : i + batch]) for j in enc.ids)
-    return sorted(seen)
+    return sorted({t["id"] for t in spec.get("added_tokens", [])} | token_ids(tokenizer_json, texts, batch))
 
 
 def trim_wordpiece_model(src: str | Path, dst: str | Path, texts: Iterable[str]) -> dict[str, int]:
