@@ -51,31 +51,37 @@ def _repo_bytes() -> int:
     return sum(f.stat().st_size for f in files if f.is_file())
 
 
-def _write_pairs(profile: Profile, out: Path, cap: int, seed: int) -> list[str]:
-    """Every student's languages x sources, benchmark sentences removed, at most ``cap`` pairs per
-    file (a seeded sample); returns every text written (for trimming the e5 vocabulary)."""
+def _pools(profile: Profile) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """Every student's (source, language) pairs, deduplicated and without the mining benchmark's
+    sentences: read once, whatever cap the bundle ends up with."""
     from mlkd_utils.corpus import benchmark_holdout, sources_for
     from mlkd_utils.data.parallel import load_parallel
 
     holdout = benchmark_holdout(profile)
-    rng = random.Random(seed)
-    texts: list[str] = []
-    written: set[tuple[str, str]] = set()
+    pools: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for name in profile.students:
         cfg = profile.student_config(name)
         for lang in cfg.languages:
             for source in sources_for(cfg, lang):
-                if (source, lang) in written:
-                    continue
-                written.add((source, lang))
-                corpus = load_parallel(source, lang, cfg.max_sentence_chars)
-                pairs = [p for p in dict.fromkeys(zip(corpus.english, corpus.other)) if not set(p) & holdout]
-                pairs = rng.sample(pairs, cap) if len(pairs) > cap else pairs
-                path = out / "parallel" / source / f"en-{lang}.tsv.gz"
-                path.parent.mkdir(parents=True, exist_ok=True)
-                with gzip.open(path, "wt", encoding="utf-8", compresslevel=9) as fh:
-                    fh.writelines(f"{en}\t{xx}\n" for en, xx in pairs)
-                texts += [t for p in pairs for t in p]
+                if (source, lang) not in pools:
+                    corpus = load_parallel(source, lang, cfg.max_sentence_chars)
+                    pairs = dict.fromkeys(zip(corpus.english, corpus.other))
+                    pools[source, lang] = [p for p in pairs if not set(p) & holdout]
+    return pools
+
+
+def _write_pairs(pools: dict[tuple[str, str], list[tuple[str, str]]], out: Path, cap: int, seed: int) -> list[str]:
+    """At most ``cap`` pairs of each pool (a seeded sample) into ``out``, the data root's parallel/ folder;
+    returns every text written (for trimming the vocabularies)."""
+    rng = random.Random(seed)
+    texts: list[str] = []
+    for (source, lang), pool in pools.items():
+        pairs = rng.sample(pool, cap) if len(pool) > cap else pool
+        path = out / source / f"en-{lang}.tsv.gz"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with gzip.open(path, "wt", encoding="utf-8", compresslevel=9) as fh:
+            fh.writelines(f"{en}\t{xx}\n" for en, xx in pairs)
+        texts += [t for p in pairs for t in p]
     return texts
 
 
@@ -139,17 +145,19 @@ def bundle(profile: Profile, out: Path = BUNDLE, seed: int = 0, wheels: bool = T
     out.mkdir(parents=True)
     if wheels and settings.get("wheels"):
         _write_wheels(list(settings["wheels"]), out / "wheels")
-    fixed = _size(out) + _repo_bytes()
+    eval_texts = _write_eval(profile, out / "data")  # the same whatever the cap
+    pools = _pools(profile)
+    repo = _repo_bytes()
+    fixed = _size(out) + repo
     while True:
-        for part in ("data", "e5", "teacher"):
-            shutil.rmtree(out / part, ignore_errors=True)
-        texts = _write_pairs(profile, out / "data", cap, seed)
-        texts += _write_eval(profile, out / "data")
+        for part in (out / "data" / "parallel", out / "e5", out / "teacher"):
+            shutil.rmtree(part, ignore_errors=True)
+        texts = _write_pairs(pools, out / "data" / "parallel", cap, seed) + eval_texts
         _write_e5(texts, out / "e5")
         with tempfile.TemporaryDirectory() as tmp:
             vocab = trim_wordpiece_model(resolve_model_path(teacher), Path(tmp) / "teacher", texts)
             int8.pack(Path(tmp) / "teacher", out / "teacher")
-        total = fixed + _size(out / "data") + _size(out / "e5") + _size(out / "teacher")
+        total = fixed + _size(out / "data" / "parallel") + _size(out / "e5") + _size(out / "teacher")
         log.info("bundle with %d pairs per source: %.1f MiB of %.0f", cap, total / MIB, budget / MIB)
         if total <= budget or cap < 100:
             break
@@ -164,7 +172,7 @@ def bundle(profile: Profile, out: Path = BUNDLE, seed: int = 0, wheels: bool = T
         "teacher_vocabulary": vocab,
         "e5_pieces": json.loads((out / "e5" / "pieces.json").read_text())["kept"],
         "parts_mib": {p.name: round(_size(p) / MIB, 2) for p in sorted(out.iterdir()) if p.is_dir()},
-        "repository_mib": round(_repo_bytes() / MIB, 2),
+        "repository_mib": round(repo / MIB, 2),
         "total_mib": round(total / MIB, 2),
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
