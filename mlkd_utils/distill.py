@@ -80,11 +80,15 @@ class DistillResult:
     log: pd.DataFrame
     info: dict
 
-    def load_model(self) -> SentenceTransformer:
-        if not (self.model_path / "modules.json").is_file():
-            from mlkd_utils.errors import MLKDError
+    @property
+    def has_weights(self) -> bool:
+        return (self.model_path / "modules.json").is_file()
 
-            raise MLKDError(
+    def load_model(self) -> SentenceTransformer:
+        if not self.has_weights:
+            from mlkd_utils.errors import WeightsMissingError
+
+            raise WeightsMissingError(
                 f"{self.run_dir.name}: the run is recorded (results/<profile>/records) but its weights are not on "
                 f"this machine, and a score that is not cached needs them: delete {self.run_dir / 'done.json'} "
                 "to train it again"

@@ -26,3 +26,8 @@ class DataNotFoundError(MLKDError, FileNotFoundError):
 
 class ConfigError(MLKDError, ValueError):
     """An unknown profile, language, corpus or override."""
+
+
+class WeightsMissingError(MLKDError):
+    """A run is recorded (``results/<profile>/records``) but its weights are not on this machine, and a
+    score that is not cached needs them."""

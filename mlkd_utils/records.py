@@ -39,10 +39,22 @@ def _copy_kept(src: Path, dst: Path) -> int:
     return n
 
 
+def _recorded(folder: Path) -> bool:
+    """A finished run, or the score folder of a model that is not trained here (the teacher, a system
+    scored as it is): its scores take encoding time to compute again, its weights none to get back."""
+    return (folder / "done.json").is_file() or (
+        folder.name.startswith(SCORE_FOLDERS) and any((folder / "eval").glob("*"))
+    )
+
+
+#: Folders of models scored but not trained here (``baselines.teacher_folder``, ``baseline_folder``).
+SCORE_FOLDERS = ("teacher-", "baseline-")
+
+
 def save(profile: str) -> list[str]:
     """Copy the kept files of every finished run of ``profile`` into its records; returns the runs."""
     saved = []
-    for run in sorted(p for p in runs_dir(profile).glob("*") if (p / "done.json").is_file()):
+    for run in sorted(p for p in runs_dir(profile).glob("*") if _recorded(p)):
         _copy_kept(run, records_dir(profile) / run.name)
         saved.append(run.name)
     return saved
@@ -51,9 +63,9 @@ def save(profile: str) -> list[str]:
 def restore(profile: str) -> list[str]:
     """Copy recorded runs back into the runs folder where it has no finished run of that name."""
     restored = []
-    for record in sorted(p for p in records_dir(profile).glob("*") if (p / "done.json").is_file()):
+    for record in sorted(p for p in records_dir(profile).glob("*") if _recorded(p)):
         target = runs_dir(profile) / record.name
-        if (target / "done.json").is_file():
+        if (target / "done.json").is_file() or (not (record / "done.json").is_file() and (target / "eval").is_dir()):
             continue
         _copy_kept(record, target)
         restored.append(record.name)

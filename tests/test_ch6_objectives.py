@@ -279,3 +279,39 @@ def test_two_workers_train_every_candidate_choose_and_score_every_race_row(monke
         ["objective-mse-lr5e-5-s42", "objective-ranking-lr5e-5-s42", "objective-labse-lr5e-5-s42",
          "objective-mse-lr5e-5-s43", "objective-labse-lr5e-5-s43"]
     )  # fmt: skip
+
+
+def test_a_race_row_recorded_without_weights_is_trained_again_to_be_scored(monkeypatch):
+    """A fresh machine restores the candidates' records (the choice needs only their dev logs); the race
+    row's scores need its weights, so that run alone is trained again, forced, and then scored."""
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from mlkd_utils.errors import WeightsMissingError
+
+    prof = load_profile("cpu", {"chapters.06_objectives.objectives": ["mse"], "chapters.06_objectives.seeds": [42],
+                                "chapters.06_objectives.later_seeds_objectives": None,
+                                "chapters.06_objectives.baselines": []})  # fmt: skip
+    log = pd.DataFrame({"step": [0, 1], "eval_loss": [1.0, 1.0], "eval_stsb-dev-en-en_spearman_cosine": [0.5, 0.8]})
+    calls, retrained = [], set()
+
+    def distill(p, name, seed, cfg, force=False):
+        calls.append((name, force))
+        if force:
+            retrained.add(name)
+        return SimpleNamespace(log=log, run_dir=Path(f"/runs/{name}"), info={"seed": seed}, weights=name in retrained)
+
+    def evaluate(p, miner, res, baseline=""):
+        if res is not None and not res.weights:
+            raise WeightsMissingError("recorded, no weights")
+
+    recorded = lambda p, name, seed, cfg: SimpleNamespace(log=log, run_dir=Path(f"/runs/{name}"), info={})  # noqa: E731
+    monkeypatch.setattr(os_, "finished_run", recorded)
+    monkeypatch.setattr(os_, "distill", distill)
+    monkeypatch.setattr(os_, "record_training", lambda *a: None)
+    monkeypatch.setattr(os_, "evaluate", evaluate)
+    monkeypatch.setattr(os_, "run_miner", lambda run, res, p: None)
+    monkeypatch.setattr(os_.benchmark, "teacher_miner", lambda p: None)
+    os_.run_study(prof, train=True)
+    race = os_._lr_name("mse", os_.chosen_learning_rates(prof)["mse"])
+    assert (race, True) in calls and [c for c in calls if c[1]] == [(race, True)]

@@ -39,3 +39,21 @@ def test_save_and_restore_a_finished_run_without_its_weights(tmp_path, monkeypat
     assert result is not None and result.log.step.tolist() == [10]
     with pytest.raises(MLKDError, match="weights are not on this machine"):
         result.load_model()
+
+
+def test_score_folders_of_untrained_models_are_recorded(tmp_path, monkeypatch):
+    """The teacher's and the as-is systems' scores (no done.json) travel too; other folders do not."""
+    monkeypatch.setenv("MLKD_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("MLKD_RESULTS_DIR", str(tmp_path / "results"))
+    runs = tmp_path / "runs" / "quick"
+    for name in ("teacher-abc", "baseline-muse-def", "scratch"):
+        (runs / name / "eval").mkdir(parents=True)
+        (runs / name / "eval" / "mining-1.csv").write_text("subset,f1\nx,1\n")
+    (runs / "baseline-empty" / "eval").mkdir(parents=True)
+    assert records.save("quick") == ["baseline-muse-def", "teacher-abc"]
+    import shutil
+
+    shutil.rmtree(tmp_path / "runs")
+    assert records.restore("quick") == ["baseline-muse-def", "teacher-abc"]
+    assert (runs / "teacher-abc" / "eval" / "mining-1.csv").is_file()
+    assert records.restore("quick") == []

@@ -29,12 +29,13 @@ from mlkd_utils.baselines import label as baseline_label
 from mlkd_utils.config import OBJECTIVES, TATOEBA_CODES, DistillConfig, Profile, _merge_dataclass, load_profile
 from mlkd_utils.data.sts import CROSSLINGUAL, MONOLINGUAL
 from mlkd_utils.distill import DistillResult, dev_scores, distill, finished_run
-from mlkd_utils.errors import ConfigError
+from mlkd_utils.errors import ConfigError, WeightsMissingError
 from mlkd_utils.experiments import LazyModel, evaluate_model, evaluate_run, record_training
 from mlkd_utils.mining import benchmark
 from mlkd_utils.models import load_sentence_model
 
 CHAPTER = "06_objectives"
+log = logging.getLogger(__name__)
 PREFIX = "objective-"
 #: The system each objective stands for, for tables and plots.
 SYSTEMS = {
@@ -226,7 +227,13 @@ def run_study(profile: Profile, worker: int = 0, workers: int = 1, train: bool |
             result = distill(profile, run.name, run.seed, cfg=cfg)
             record_training(profile, result, CHAPTER)
             if not run.dev_only:
-                evaluate(profile, run_miner(run, result, profile), result)
+                try:
+                    evaluate(profile, run_miner(run, result, profile), result)
+                except WeightsMissingError:  # recorded on another machine, a score not cached: train it again
+                    log.warning("%s has no weights here and a score to compute: training it again", run.name)
+                    result = distill(profile, run.name, run.seed, cfg=cfg, force=True)
+                    record_training(profile, result, CHAPTER)
+                    evaluate(profile, run_miner(run, result, profile), result)
         if not settings(profile)["learning_rates"]:
             break
         runs = plan(profile)

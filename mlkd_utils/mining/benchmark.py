@@ -10,7 +10,8 @@ benchmarks are configured under ``chapters.04_bucc`` of the profile (k, splits, 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -25,7 +26,9 @@ from mlkd_utils.data.tatoeba import tatoeba_languages
 from mlkd_utils.encode import resolve_bf16
 from mlkd_utils.evaluation.tatoeba import evaluate_tatoeba
 from mlkd_utils.experiments import _cached
+from mlkd_utils.io import stable_hash
 from mlkd_utils.mining.bucc import MiningResult, mine_and_score, split_bucc
+from mlkd_utils.mining.cache import cached_mine
 from mlkd_utils.mining.margin import RETRIEVAL_MODES, SCORINGS
 from mlkd_utils.models import load_encoder, load_sentence_model, model_fingerprint
 from mlkd_utils.paths import data_root
@@ -57,18 +60,28 @@ def settings(profile: Profile) -> dict:
 
 @dataclass
 class Miner:
-    """One model with an embedding cache: ``embed(texts)`` encodes each distinct list once."""
+    """One model with an embedding cache: ``embed(texts)`` encodes each distinct list once.
+
+    ``source`` is the cache or a function that makes it: a trained student's weights are loaded only
+    when something is not cached yet, so a restored run record renders without them."""
 
     label: str
     seed: int | None
     run_id: str
     folder: object
-    cache: TeacherCache
+    source: TeacherCache | Callable[[], TeacherCache] | None
     #: Languages it was trained on besides English (empty for the teacher).
     languages: tuple[str, ...] = ()
     #: Another chapter's student (chapter 6's objectives): mined here from the embeddings that chapter
     #: cached, but left out of the 112-language Tatoeba sweep (~20 minutes per model on the cpu profile).
     guest: bool = False
+    _made: TeacherCache | None = field(default=None, init=False, repr=False)
+
+    @property
+    def cache(self) -> TeacherCache:
+        if self._made is None:
+            self._made = self.source() if callable(self.source) else self.source
+        return self._made
 
     def embed(self, texts: list[str]) -> np.ndarray:
         return self.cache.raw_embeddings(texts, show_progress_bar=len(texts) > 5000)
@@ -76,24 +89,40 @@ class Miner:
 
 def teacher_miner(profile: Profile) -> Miner:
     """The teacher, its embeddings cached under its fingerprint (shared by chapters 4 and 6)."""
-    teacher = load_sentence_model(profile.teacher)
     fp = model_fingerprint(profile.teacher)
-    return Miner("teacher", None, "", teacher_folder(profile), _cache(profile, teacher, f"teacher-{fp[:12]}"))
+    return Miner(
+        "teacher",
+        None,
+        "",
+        teacher_folder(profile),
+        lambda: _cache(profile, load_sentence_model(profile.teacher), f"teacher-{fp[:12]}"),
+    )
 
 
 def baseline_miner(profile: Profile, name: str) -> Miner:
     """A system scored as it is (multilingual-e5-small with its prefix, mUSE): its embeddings cached
     under its weights' fingerprint, its scores in the folder the other chapters use for it."""
-    model = load_encoder(name)
     model_id = f"baseline-{name.replace('/', '_')}-{model_fingerprint(name)[:12]}"
-    return Miner(baseline_label(name), None, "", baseline_folder(profile, name), _cache(profile, model, model_id))
+    return Miner(
+        baseline_label(name),
+        None,
+        "",
+        baseline_folder(profile, name),
+        lambda: _cache(profile, load_encoder(name), model_id),
+    )
 
 
 def run_miner(profile: Profile, label: str, result, languages: tuple[str, ...], guest: bool = False) -> Miner:
-    model = result.load_model()
     run_id = result.run_dir.name
-    cache = _cache(profile, model, run_id)
-    return Miner(label, result.info.get("seed"), run_id, result.run_dir, cache, languages, guest)
+    return Miner(
+        label,
+        result.info.get("seed"),
+        run_id,
+        result.run_dir,
+        lambda: _cache(profile, result.load_model(), run_id),
+        languages,
+        guest,
+    )
 
 
 def _cache(profile: Profile, model: SentenceTransformer, model_id: str) -> TeacherCache:
@@ -139,6 +168,16 @@ def benchmarks(profile: Profile) -> dict[str, dict[str, BUCCData]]:
     return out
 
 
+def splits_fingerprint(splits: dict[str, BUCCData]) -> str:
+    """What a mining result depends on in the data: every sentence and gold pair of both splits."""
+    return stable_hash(
+        {
+            name: [d.pair, sorted(d.source.items()), sorted(d.english.items()), sorted(d.gold)]
+            for name, d in splits.items()
+        }
+    )
+
+
 def mine(
     miner: Miner,
     splits: dict[str, BUCCData],
@@ -147,9 +186,28 @@ def mine(
     scoring: str = "ratio",
     index: str = "flat",
     nprobe: int = 16,
+    need_candidates: bool = True,
 ) -> MiningResult:
-    return mine_and_score(
-        splits["tune"], splits["test"], miner.embed, k=k, mode=mode, scoring=scoring, index=index, nprobe=nprobe
+    """Mine the test split with the threshold tuned on the tune split; kept in the miner's folder, so a
+    second call (or a fresh machine with the run's record) needs no encoding. Without
+    ``need_candidates`` only the scores are asked for (the candidates may come back empty)."""
+    key = {
+        "splits": splits_fingerprint(splits),
+        "k": k,
+        "mode": mode,
+        "scoring": scoring,
+        "index": index,
+        "nprobe": nprobe if index != "flat" else None,
+        "model": miner.run_id or miner.label,
+    }
+    return cached_mine(
+        miner.folder,
+        key,
+        splits["test"],
+        lambda: mine_and_score(
+            splits["tune"], splits["test"], miner.embed, k=k, mode=mode, scoring=scoring, index=index, nprobe=nprobe
+        ),
+        need_candidates=need_candidates,
     )
 
 
@@ -181,7 +239,9 @@ def run_mining(
                 else [("max", "ratio")]
             )
             for mode, scoring in combos:
-                r = mine(m, splits, s["k"], mode, scoring)
+                # the candidates of the real BUCC corpus are kept: the chapters plot them
+                keep = bench_name.startswith("BUCC ") and (mode, scoring) == ("max", "ratio")
+                r = mine(m, splits, s["k"], mode, scoring, need_candidates=keep)
                 rows.append(
                     {
                         "model": m.label,
@@ -257,11 +317,10 @@ def run_tatoeba_all(
             "bf16": resolve_bf16(profile.bf16_inference),
             "data_root": str(data_root()),
         }
-        model = m.cache.teacher_raw  # without Normalize: cosine is unchanged
 
-        def run(model=model):
+        def run(m=m):
             return evaluate_tatoeba(
-                model,
+                m.cache.teacher_raw,  # without Normalize: cosine is unchanged
                 langs,
                 cap,
                 profile.encode_batch_size,
@@ -285,4 +344,3 @@ def run_tatoeba_all(
         )
         frames.append(df.assign(model=m.label))
     return pd.concat(frames, ignore_index=True)
-
