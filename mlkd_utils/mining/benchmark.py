@@ -235,7 +235,9 @@ def run_mining(
         for m in ms:
             combos = (
                 [(mode, sc) for mode in RETRIEVAL_MODES for sc in SCORINGS]
-                if bench_name.startswith("BUCC ") and all_modes
+                # another chapter's student (a guest) is read at the chapter's main setting only: its
+                # scores come from that chapter's cache, and a restored record has no weights for more
+                if bench_name.startswith("BUCC ") and all_modes and not m.guest
                 else [("max", "ratio")]
             )
             for mode, scoring in combos:
@@ -274,7 +276,7 @@ def run_mining(
             ),
         )
         modes = d[d.benchmark.str.startswith("BUCC ")]
-        if not all_modes:
+        if not all_modes or len(modes) <= 1:
             continue
         modes = modes.assign(subset=modes.benchmark + ": " + modes["mode"] + " / " + modes.scoring)
         write_metrics(
