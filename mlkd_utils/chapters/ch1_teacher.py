@@ -10,6 +10,20 @@ from mlkd_utils.data.sts import CROSSLINGUAL, MONOLINGUAL
 
 CHAPTER = "01_teacher_baselines"
 
+#: The tokenizer table's columns as the page names them (``evaluation.token_stats`` names them for code).
+TOKENIZER_COLUMNS = {
+    "tokens_per_sentence": "tokens per sentence",
+    "tokens_per_char": "tokens per character",
+    "unk_rate": "[UNK] share of tokens (%)",
+    "sentences_with_unk": "sentences with an [UNK] (%)",
+}
+
+
+def tokenizer_table(tok: pd.DataFrame) -> pd.DataFrame:
+    """The teacher's tokenizer per Tatoeba language, for the page: one row a language, named columns."""
+    table = tok.set_index("subset").rename(columns=TOKENIZER_COLUMNS).rename_axis("language")
+    return table.round({c: 2 if c == "tokens per character" else 1 for c in table.columns})
+
 
 def reading(metrics: pd.DataFrame, models: list[str], tok: pd.DataFrame, tatoeba: pd.DataFrame) -> prose.Reading:
     """The chapter's findings: ``tok`` is the teacher's tokenizer table, ``tatoeba`` its Tatoeba scores
