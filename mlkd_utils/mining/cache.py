@@ -34,7 +34,7 @@ def _candidates_path(folder: Path, key: dict) -> Path:
 
 
 def _write_candidates(path: Path, candidates: pd.DataFrame) -> None:
-    text = candidates[CANDIDATE_COLUMNS].to_csv(index=False, float_format="%.6g")
+    text = candidates[CANDIDATE_COLUMNS].to_csv(index=False, float_format="%.8g")
     write_checked(path, gzip.compress(text.encode("utf-8"), mtime=0))
 
 
@@ -82,7 +82,7 @@ def cached_mine(
     result = compute()
     write_checked(
         scores_path,
-        pd.DataFrame([{"subset": key.get("benchmark", ""), **{k: getattr(result, k) for k in SCALARS}}])
+        pd.DataFrame([{"subset": test.pair, **{k: getattr(result, k) for k in SCALARS}}])
         .to_csv(index=False)
         .encode("utf-8"),
     )
