@@ -27,12 +27,14 @@ def records_dir(profile: str) -> Path:
     return results_dir(profile) / "records"
 
 
-def _copy_kept(src: Path, dst: Path) -> int:
+def _copy_kept(src: Path, dst: Path, missing_only: bool = False) -> int:
     n = 0
     for pattern in KEPT:
         for f in sorted(src.glob(pattern)):
             if f.is_file() and not f.name.endswith(".lock"):
                 target = dst / f.relative_to(src)
+                if missing_only and target.exists():
+                    continue
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(f, target)
                 n += 1
@@ -55,7 +57,11 @@ def save(profile: str) -> list[str]:
     """Copy the kept files of every finished run of ``profile`` into its records; returns the runs."""
     saved = []
     for run in sorted(p for p in runs_dir(profile).glob("*") if _recorded(p)):
-        _copy_kept(run, records_dir(profile) / run.name)
+        record = records_dir(profile) / run.name
+        done, kept = run / "done.json", record / "done.json"
+        if done.is_file() and kept.is_file() and kept.read_bytes() != done.read_bytes():
+            shutil.rmtree(record)  # trained again: no score of the old model may stay beside the new ones
+        _copy_kept(run, record)
         saved.append(run.name)
     return saved
 
@@ -65,7 +71,11 @@ def restore(profile: str) -> list[str]:
     restored = []
     for record in sorted(p for p in records_dir(profile).glob("*") if _recorded(p)):
         target = runs_dir(profile) / record.name
-        if (target / "done.json").is_file() or (not (record / "done.json").is_file() and (target / "eval").is_dir()):
+        if (target / "done.json").is_file():
+            continue
+        if not (record / "done.json").is_file():  # a score folder: add what this machine lacks
+            if _copy_kept(record, target, missing_only=True):
+                restored.append(record.name)
             continue
         _copy_kept(record, target)
         restored.append(record.name)

@@ -312,6 +312,46 @@ def test_a_race_row_recorded_without_weights_is_trained_again_to_be_scored(monke
     monkeypatch.setattr(os_, "evaluate", evaluate)
     monkeypatch.setattr(os_, "run_miner", lambda run, res, p: None)
     monkeypatch.setattr(os_.benchmark, "teacher_miner", lambda p: None)
+    os_.run_study(prof, train=False)  # a render that only reads: nothing is trained, the row stays unscored
+    assert not [c for c in calls if c[1]]
     os_.run_study(prof, train=True)
     race = os_._lr_name("mse", os_.chosen_learning_rates(prof)["mse"])
     assert (race, True) in calls and [c for c in calls if c[1]] == [(race, True)]
+
+
+def test_chapter_4_trains_an_own_student_recorded_without_weights_and_leaves_out_such_a_guest(monkeypatch):
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from mlkd_utils.chapters import ch4_bucc
+    from mlkd_utils.errors import WeightsMissingError
+    from mlkd_utils.mining import benchmark
+
+    trained, mined = [], []
+
+    def run(name, weights):
+        def load():
+            if not weights:
+                raise WeightsMissingError(name)
+
+        return SimpleNamespace(run_dir=Path("/runs") / f"{name}-s42-x", info={"seed": 42}, load_model=load)
+
+    def distill(p, name, seed, force=False):
+        trained.append((name, force))
+        return run(name, weights=force)
+
+    def run_mining(p, ms, chapter):
+        for m in ms:
+            if m.source is not None:
+                _ = m.cache  # the model is needed: nothing is cached in this test
+            mined.append(m.label)
+
+    monkeypatch.setattr(ch4_bucc, "distill", distill)
+    monkeypatch.setattr(ch4_bucc, "teacher_miner", lambda p: benchmark.Miner("teacher", None, "", None, None))
+    monkeypatch.setattr(benchmark, "_cache", lambda *a: "cache")
+    monkeypatch.setattr(ch4_bucc, "run_mining", run_mining)
+    monkeypatch.setattr(ch4_bucc, "run_tatoeba_all", lambda p, ms, chapter: None)
+    prof = load_profile("quick", {"chapters.04_bucc.baselines": [], "chapters.04_bucc.students": ["student-en-de"]})
+    ch4_bucc.prepare(prof, guests=[("objective-ranking", run("objective-ranking", False), ("de",))])
+    assert trained == [("student-en-de", False), ("student-en-de", True)]
+    assert mined == ["teacher", "student-en-de"]

@@ -86,3 +86,47 @@ def test_a_damaged_or_foreign_candidate_file_is_mined_again(tmp_path):
     other_cache = _Cache(other_vectors)
     benchmark.mine(_miner(tmp_path, lambda: other_cache), other, k=3)
     assert other_cache.calls == 4
+
+
+@pytest.mark.parametrize("change", [{"mode": "forward"}, {"scoring": "cosine"}, {"index": "ivf", "nprobe": 2}])
+def test_every_mining_parameter_is_part_of_the_key(tmp_path, change):
+    splits, vectors = _splits()
+    benchmark.mine(_miner(tmp_path, lambda: _Cache(vectors)), splits, k=3)
+
+    def no_weights():
+        raise WeightsMissingError("not on this machine")
+
+    with pytest.raises(WeightsMissingError):
+        benchmark.mine(_miner(tmp_path, no_weights), splits, k=3, **change)
+
+
+def test_candidates_naming_sentences_the_benchmark_lacks_are_mined_again(tmp_path):
+    from mlkd_utils.io import write_checked
+
+    splits, vectors = _splits()
+    cache = _Cache(vectors)
+    benchmark.mine(_miner(tmp_path, lambda: cache), splits, k=3)
+    [path] = tmp_path.glob("eval/mining-candidates-*.csv.gz")
+    write_checked(path, gzip.compress(b"src_id,en_id,score,gold\nxx-999,en-000,1.0,False\n"))  # intact, foreign
+    again = benchmark.mine(_miner(tmp_path, lambda: cache), splits, k=3)
+    assert cache.calls == 8 and "xx-999" not in set(again.candidates.src_id)
+
+
+def test_run_mining_keeps_candidates_of_the_real_corpus_only_and_reads_guests_at_the_main_setting(
+    tmp_path, monkeypatch
+):
+    from mlkd_utils.config import load_profile
+    from mlkd_utils.results import read_metrics
+
+    monkeypatch.setenv("MLKD_RESULTS_DIR", str(tmp_path / "results"))
+    splits, vectors = _splits()
+    monkeypatch.setattr(benchmark, "benchmarks", lambda p: {"BUCC xx-en": splits, "BUCC-style xx": splits})
+    prof = load_profile("quick")
+    own = benchmark.Miner("own", 42, "own-run", tmp_path / "own", lambda: _Cache(vectors))
+    guest = benchmark.Miner("guest", 42, "guest-run", tmp_path / "guest", lambda: _Cache(vectors), guest=True)
+    frame = benchmark.run_mining(prof, [own, guest], chapter="04_bucc")
+    assert len(frame[frame.model == "guest"]) == 2 and len(frame[frame.model == "own"]) > 2
+    for folder in (tmp_path / "own", tmp_path / "guest"):
+        assert len(list(folder.glob("eval/mining-candidates-*.csv.gz"))) == 1  # BUCC xx-en, max / ratio
+    modes = read_metrics("quick")
+    assert set(modes[modes.task == "mining_modes"].model) == {"own"}

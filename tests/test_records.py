@@ -57,3 +57,27 @@ def test_score_folders_of_untrained_models_are_recorded(tmp_path, monkeypatch):
     assert records.restore("quick") == ["baseline-muse-def", "teacher-abc"]
     assert (runs / "teacher-abc" / "eval" / "mining-1.csv").is_file()
     assert records.restore("quick") == []
+
+
+def test_a_score_folder_gets_the_files_it_lacks_and_a_retrained_run_drops_its_old_scores(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLKD_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("MLKD_RESULTS_DIR", str(tmp_path / "results"))
+    runs = tmp_path / "runs" / "quick"
+    (runs / "teacher-abc" / "eval").mkdir(parents=True)
+    (runs / "teacher-abc" / "eval" / "sts17-1.csv").write_text("subset,v\nx,1\n")
+    (runs / "run-1" / "eval").mkdir(parents=True)
+    (runs / "run-1" / "done.json").write_text('{"train_seconds": 1}')
+    (runs / "run-1" / "eval" / "mining-old.csv").write_text("subset,f1\nx,1\n")
+    records.save("quick")
+    # this machine scored the teacher on one task already; the record adds the other
+    (runs / "teacher-abc" / "eval" / "sts17-1.csv").unlink()
+    (runs / "teacher-abc" / "eval" / "tatoeba-2.csv").write_text("subset,v\nx,2\n")
+    assert records.restore("quick") == ["teacher-abc"]
+    assert (runs / "teacher-abc" / "eval" / "sts17-1.csv").is_file()
+    # run-1 trained again (another done.json, its eval emptied by distill(force=True)) and scored anew
+    (runs / "run-1" / "eval" / "mining-old.csv").unlink()
+    (runs / "run-1" / "done.json").write_text('{"train_seconds": 2}')
+    (runs / "run-1" / "eval" / "mining-new.csv").write_text("subset,f1\nx,2\n")
+    records.save("quick")
+    kept = records.records_dir("quick") / "run-1" / "eval"
+    assert sorted(p.name for p in kept.glob("*.csv")) == ["mining-new.csv"]

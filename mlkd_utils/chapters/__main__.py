@@ -15,16 +15,12 @@ from collections.abc import Callable
 
 from mlkd_utils.chapters import ch2_distillation, ch3_sts, ch4_bucc, ch5_dataset_ablations, ch6_objectives
 from mlkd_utils.config import Profile, load_profile
-from mlkd_utils.mining import benchmark
 
 log = logging.getLogger("mlkd_utils.chapters")
 
 
 def _ch4(profile: Profile) -> None:
-    guests = ch6_objectives.finished_students(profile, ch4_bucc.settings(profile)["seed"])
-    miners = ch4_bucc.miners(profile, guests=guests)
-    benchmark.run_mining(profile, miners, ch4_bucc.CHAPTER)
-    benchmark.run_tatoeba_all(profile, [m for m in miners if not m.guest], ch4_bucc.CHAPTER)
+    ch4_bucc.prepare(profile, guests=ch6_objectives.finished_students(profile, ch4_bucc.settings(profile)["seed"]))
 
 
 #: chapter number -> (runs in worker 0 only, or shared between workers; the job)

@@ -19,6 +19,8 @@ from mlkd_utils import prose, tables
 from mlkd_utils.config import TATOEBA_CODES, Profile, load_profile
 from mlkd_utils.data.bucc import BUCCData
 from mlkd_utils.distill import DistillResult, distill
+from mlkd_utils.errors import WeightsMissingError
+from mlkd_utils.experiments import _cached
 from mlkd_utils.mining.benchmark import (
     SECTION,
     Miner,
@@ -28,6 +30,7 @@ from mlkd_utils.mining.benchmark import (
     run_mining,
     run_tatoeba_all,
     settings,
+    splits_fingerprint,
     teacher_miner,
 )
 from mlkd_utils.mining.bucc import MiningResult
@@ -58,6 +61,28 @@ def miners(profile: Profile, guests: list[tuple[str, DistillResult, tuple[str, .
         if result.run_dir.name not in known:
             out.append(run_miner(profile, label, result, langs, guest=True))
     return out
+
+
+def prepare(profile: Profile, guests: list[tuple[str, DistillResult, tuple[str, ...]]] = ()) -> None:
+    """The background job: mine every model and run the all-language Tatoeba for the chapter's own.
+    A student recorded on another machine (no weights here) whose scores are not cached is trained
+    again, forced; a guest without weights or cached scores is left out with a warning (its own
+    chapter's job mines it)."""
+    s = settings(profile)
+    for m in miners(profile, guests):
+        try:
+            run_mining(profile, [m], CHAPTER)
+            if not m.guest:
+                run_tatoeba_all(profile, [m], CHAPTER)
+        except WeightsMissingError:
+            if m.guest:
+                log.warning("%s: no weights here and no cached mining scores: left out", m.label)
+                continue
+            log.warning("%s has no weights here and scores to compute: training it again", m.label)
+            result = distill(profile, m.label, s["seed"], force=True)
+            m = run_miner(profile, m.label, result, m.languages)
+            run_mining(profile, [m], CHAPTER)
+            run_tatoeba_all(profile, [m], CHAPTER)
 
 
 def time_knn(sizes: list[int], dim: int = 384, k: int = 4, nprobe: int = 16, seed: int = 0) -> pd.DataFrame:
@@ -123,29 +148,36 @@ def benchmark_sizes(benches: dict[str, dict[str, BUCCData]]) -> pd.DataFrame:
 
 def index_comparison(miner: Miner, splits: dict[str, BUCCData], k: int, nprobe: int) -> pd.DataFrame:
     """Exact against IVF search on real embeddings of one benchmark: F1, wall time of the mining
-    step, and how often IVF finds the exact nearest neighbour."""
-    rows = []
-    test = splits["test"]
-    x = miner.embed(list(dict.fromkeys(test.source.values())))
-    y = miner.embed(list(dict.fromkeys(test.english.values())))
-    _, exact = knn_search(x, y, 1)
-    _, approx = knn_search(x, y, 1, index="ivf", nprobe=nprobe)
-    for index in ("flat", "ivf"):
-        t0 = time.perf_counter()
-        mine_candidates(x, y, k=k, index=index, nprobe=nprobe)
-        seconds = time.perf_counter() - t0
-        r = mine(miner, splits, k, index=index, nprobe=nprobe)
-        rows.append(
-            {
-                "index": index,
-                "F1": r.f1,
-                "mining seconds (test split)": seconds,
-                "nearest neighbour = exact (%)": 100.0
-                if index == "flat"
-                else float((exact[:, 0] == approx[:, 0]).mean() * 100),
-            }
-        )
-    return pd.DataFrame(rows).set_index("index").round(2)
+    step, and how often IVF finds the exact nearest neighbour. Kept in the miner's folder (the times
+    are those of the machine that measured them), so a restored record renders without weights."""
+
+    def run() -> pd.DataFrame:
+        rows = []
+        test = splits["test"]
+        x = miner.embed(list(dict.fromkeys(test.source.values())))
+        y = miner.embed(list(dict.fromkeys(test.english.values())))
+        _, exact = knn_search(x, y, 1)
+        _, approx = knn_search(x, y, 1, index="ivf", nprobe=nprobe)
+        for index in ("flat", "ivf"):
+            t0 = time.perf_counter()
+            mine_candidates(x, y, k=k, index=index, nprobe=nprobe)
+            seconds = time.perf_counter() - t0
+            r = mine(miner, splits, k, index=index, nprobe=nprobe, need_candidates=False)
+            rows.append(
+                {
+                    "subset": index,
+                    "F1": r.f1,
+                    "mining seconds (test split)": seconds,
+                    "nearest neighbour = exact (%)": 100.0
+                    if index == "flat"
+                    else float((exact[:, 0] == approx[:, 0]).mean() * 100),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    key = {"splits": splits_fingerprint(splits), "k": k, "nprobe": nprobe, "model": miner.run_id or miner.label}
+    table = _cached(run, miner.folder, "index_comparison", key)
+    return table.rename(columns={"subset": "index"}).set_index("index").round(2)
 
 
 def false_positives(result: MiningResult, n: int = 12) -> pd.DataFrame:
@@ -333,6 +365,9 @@ def _modes(r: prose.Reading, mined: pd.DataFrame) -> None:
     if bucc is None:
         return
     zh = mined[mined.benchmark == bucc]
+    zh = zh[zh.groupby("model").f1.transform("size") > 1]  # guests are mined at the main setting only
+    if zh.empty:
+        return
     best = zh[(zh["mode"] == "max") & (zh.scoring == "ratio")].sort_values("f1").model.iloc[-1]
     d = zh[zh.model == best].set_index(["scoring", "mode"]).f1
     if ("cosine", "max") not in d.index:
@@ -371,9 +406,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     profile = load_profile(args.profile)
-    ms = miners(profile)
-    print(run_mining(profile, ms, CHAPTER).to_string())
-    print(run_tatoeba_all(profile, ms, CHAPTER).groupby("model")[["accuracy", "margin_accuracy"]].mean())
+    prepare(profile)
     if args.timing:
         print(run_timing(profile).to_string())
     return 0

@@ -230,6 +230,9 @@ def run_study(profile: Profile, worker: int = 0, workers: int = 1, train: bool |
                 try:
                     evaluate(profile, run_miner(run, result, profile), result)
                 except WeightsMissingError:  # recorded on another machine, a score not cached: train it again
+                    if not train:
+                        log.warning("%s has no weights here and a score to compute: not scored (train=False)", run.name)
+                        continue
                     log.warning("%s has no weights here and a score to compute: training it again", run.name)
                     result = distill(profile, run.name, run.seed, cfg=cfg, force=True)
                     record_training(profile, result, CHAPTER)
@@ -355,7 +358,7 @@ def score_candidates(profile: Profile, runs: pd.DataFrame, objectives: list[str]
         run = _planned(profile, obj, int(first.loc[obj].seed))
         result = finished_run(profile, run.name, run.seed, config_for(profile, run))
         miner = run_miner(run, result, profile)
-        mined = benchmark.mine(miner, splits, k=4)
+        mined = benchmark.mine(miner, splits, k=benchmark.settings(profile)["k"])
         out[obj], thresholds[obj] = mined.candidates, mined.threshold
     return {"candidates": out, "thresholds": thresholds}
 

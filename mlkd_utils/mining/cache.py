@@ -19,7 +19,7 @@ import pandas as pd
 
 from mlkd_utils.data.bucc import BUCCData
 from mlkd_utils.experiments import _entry, _read_entry
-from mlkd_utils.io import read_checked, write_checked
+from mlkd_utils.io import locked, read_checked, write_checked
 from mlkd_utils.mining.bucc import MiningResult
 
 log = logging.getLogger(__name__)
@@ -44,10 +44,12 @@ def _read_candidates(path: Path, test: BUCCData) -> pd.DataFrame | None:
     if data is None:
         return None
     try:
-        frame = pd.read_csv(io.BytesIO(gzip.decompress(data)), dtype={"src_id": str, "en_id": str})
+        frame = pd.read_csv(
+            io.BytesIO(gzip.decompress(data)), dtype={"src_id": str, "en_id": str}, keep_default_na=False
+        )
         frame["source"] = frame.src_id.map(test.source)
         frame["english"] = frame.en_id.map(test.english)
-    except (OSError, EOFError, pd.errors.ParserError, pd.errors.EmptyDataError, AttributeError) as exc:
+    except (OSError, EOFError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         log.warning("%s unreadable (%s): mining again", path, exc)
         return None
     if frame[["source", "english"]].isna().any().any():
@@ -70,22 +72,35 @@ def cached_mine(
     if folder is None:
         return compute()
     scores_path = _entry(folder, "mining", key)
-    scores = _read_entry(scores_path)
-    candidates = _read_candidates(_candidates_path(folder, key), test) if need_candidates else None
-    if scores is not None and (candidates is not None or not need_candidates):
+    candidates_path = _candidates_path(folder, key)
+
+    def cached() -> MiningResult | None:
+        scores = _read_entry(scores_path)
+        candidates = _read_candidates(candidates_path, test) if need_candidates else None
+        if scores is None or (need_candidates and candidates is None):
+            return None
         row = scores.iloc[0]
-        empty = pd.DataFrame(columns=[*CANDIDATE_COLUMNS, "source", "english"])
         return MiningResult(
             **{k: (int(row[k]) if k == "n_gold" else float(row[k])) for k in SCALARS},
-            candidates=empty if candidates is None else candidates,
+            candidates=pd.DataFrame(columns=[*CANDIDATE_COLUMNS, "source", "english"])
+            if candidates is None
+            else candidates,
         )
-    result = compute()
-    write_checked(
-        scores_path,
-        pd.DataFrame([{"subset": test.pair, **{k: getattr(result, k) for k in SCALARS}}])
-        .to_csv(index=False)
-        .encode("utf-8"),
-    )
-    if need_candidates:
-        _write_candidates(_candidates_path(folder, key), result.candidates)
+
+    if (hit := cached()) is not None:
+        return hit
+    # Two workers mining one model (the teacher, a guest) wait for each other instead of both encoding,
+    # and never leave one's file beside the other's checksum.
+    with locked(scores_path):
+        if (hit := cached()) is not None:
+            return hit
+        result = compute()
+        if need_candidates:  # before the scores: a scores file alone must not stand for both
+            _write_candidates(candidates_path, result.candidates)
+        write_checked(
+            scores_path,
+            pd.DataFrame([{"subset": test.pair, **{k: getattr(result, k) for k in SCALARS}}])
+            .to_csv(index=False)
+            .encode("utf-8"),
+        )
     return result
