@@ -187,3 +187,21 @@ def test_chapter2_reading_reads_the_settings_study_with_the_en_de_student_in_it(
     md = ch2_distillation.reading(prof, m, study, ["student-en-de"], empty, empty, empty).markdown()
     assert "lr 2e-4 33.0, lr 1e-3 50.0" in md and "the best is lr 1e-3" in md
     assert "at lr 1e-3 normalised 50.0 against raw 40.0" in md
+
+
+def test_chapter6_reading_reads_every_objective_against_the_start_and_names_those_below_it():
+    prof = load_profile("cpu")
+    rows = [
+        {"objective": "mse", "seed": 42, "STS17 cross-lingual": 69.7, "STS17 en-en": 81.5, "BUCC-style F1": 80.0},
+        {"objective": "labse", "seed": 42, "STS17 cross-lingual": 72.7, "STS17 en-en": 84.1, "BUCC-style F1": 88.9},
+        {"objective": "multilingual-e5-small (no prefix)", "seed": None, "STS17 cross-lingual": 70.4,
+         "STS17 en-en": 87.3, "BUCC-style F1": 84.0},
+    ]  # fmt: skip
+    runs = pd.DataFrame({"done": [True], "train_seconds": [600.0]})
+    md = ch6_objectives.reading(prof, pd.DataFrame(rows), pd.DataFrame(), runs).markdown()
+    assert "Against the start (`multilingual-e5-small (no prefix)`" in md
+    assert "`mse` STS17 cross-lingual -0.7, STS17 en-en -5.8, BUCC-style F1 -4.0" in md
+    assert "`labse` STS17 cross-lingual +2.3" in md and "`mse` ends below the start" in md
+    rows[0]["STS17 cross-lingual"] = 71.0
+    md = ch6_objectives.reading(prof, pd.DataFrame(rows), pd.DataFrame(), runs).markdown()
+    assert "below the start" not in md

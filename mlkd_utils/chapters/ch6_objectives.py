@@ -437,6 +437,28 @@ def reading(profile: Profile, per_seed: pd.DataFrame, lr_table: pd.DataFrame, ru
                 f"({claim}) " + ("holds in part." if "mse" in (sts, mining) else "does not show here.")
             )
         r.add("The trade-off.", text)
+    start = baseline_label(profile.student_config(settings(profile)["base"]).init)
+    if start in refs.index:  # what every race row starts from, scored as it is
+        cols = [c for c in ("STS17 cross-lingual", "STS17 en-en", "BUCC-style F1") if c in mean and c in refs]
+        deltas = {
+            obj: [(c, mean.loc[obj, c] - refs.loc[start, c]) for c in cols if not np.isnan(mean.loc[obj, c])]
+            for obj in mean.index
+        }
+        cross = "STS17 cross-lingual"
+        below = [o for o in mean.index if cross in cols and mean.loc[o, cross] < refs.loc[start, cross]]
+        r.add(
+            f"Against the start (`{start}`, where every race row begins).",
+            "; ".join(
+                f"`{o}` " + ", ".join(f"{c} {prose.signed(v)}" for c, v in d) for o, d in deltas.items() if d
+            )
+            + "."
+            + (
+                f" {prose.names([f'`{o}`' for o in below])} {'ends' if len(below) == 1 else 'end'} below the start "
+                "on cross-lingual STS: at this budget, training took away some of what e5 already had."
+                if below
+                else ""
+            ),
+        )
     if len(refs):
         cols = [c for c in ("STS17 cross-lingual", "BUCC-style F1") if c in refs.columns]
         r.add(
