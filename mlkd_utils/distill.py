@@ -208,8 +208,11 @@ def distill(
     # Two processes asked for the same run (two chapters executed side by side, or a worker and a
     # notebook): the second waits for the first and then reuses its result instead of training the
     # same folder at the same time. Under torchrun the ranks train it *together*: only rank 0 locks.
+    asked = time.time()
     with locked(run_dir) if rank == 0 else contextlib.nullcontext():
-        if done.is_file() and not force:
+        # a forced retrain (weights lost with another machine) that waited for another process
+        # retraining the same run reuses that fresh result instead of training it a second time
+        if done.is_file() and (not force or done.stat().st_mtime >= asked):
             log.info("reusing run %s, finished by another process", run_dir)
             return finished_run(profile, name, seed, cfg, output_root)
         return _train(profile, name, seed, cfg, key, run_dir, teacher, force, keep_checkpoints, callbacks or [])

@@ -162,10 +162,18 @@ def test_chapter4_reading_tests_the_papers_mining_claim():
     assert "below the best system scored as it is (mUSE, both trained on translation pairs) on all 2 benchmarks" in md
     assert (
         "That is the paper's finding" in md
-        and "BUCC zh-en F1 >= 70.0: best e5 student `student-e5-10lang` 80.0, reached" in md
+        and "BUCC zh-en F1 >= 70.0: best distilled e5 student `student-e5-10lang` 80.0, reached" in md
     )
     md = ch4_bucc.reading(prof, mined(95.0), miners).markdown()
     assert "on none of the 2 benchmarks" in md and "does not hold here" in md and "missed" not in md
+    # chapter 6's e5-start students are read against the goals too, each group with its best model
+    guest = mined(60.0)
+    guest = pd.concat([guest, guest[guest.model == "mUSE"].assign(model="labse", f1=[93.0, 88.0])])
+    md = ch4_bucc.reading(prof, guest, [*miners, M(label="labse", run_id="r2", guest=True)]).markdown()
+    assert (
+        "BUCC-style de F1 >= 85.0: best distilled e5 student `student-e5-10lang` 60.0, missed by 25.0; "
+        "best e5-start student of chapter 6 `labse` 88.0, reached" in md
+    )
 
 
 def test_chapter2_reading_reads_the_settings_study_with_the_en_de_student_in_it():

@@ -81,22 +81,25 @@ def test_same_config_and_seed_give_the_same_metrics(tiny_root, tmp_path):
 
 
 @pytest.mark.slow
-def test_two_processes_asking_for_one_run_train_it_once(tiny_root, tmp_path):
+@pytest.mark.parametrize("force", [False, True])
+def test_two_processes_asking_for_one_run_train_it_once(tiny_root, tmp_path, force):
     """Two chapters executed side by side may ask for the same student: the second waits on the
-    run's lock and reuses the first one's result instead of training the same folder at once."""
+    run's lock and reuses the first one's result instead of training the same folder at once. The
+    same holds for a forced retrain (weights lost with a machine): two jobs retraining one run
+    train it once."""
     code = (
         "import json, logging, pathlib, sys\n"
         "from mlkd_utils.config import load_profile\n"
         "from mlkd_utils.distill import distill\n"
         "logging.basicConfig(level=logging.INFO)\n"
         "prof = load_profile('quick', json.loads(sys.argv[1]))\n"
-        "r = distill(prof, 'student-en-de', 4, output_root=pathlib.Path(sys.argv[2]))\n"
+        "r = distill(prof, 'student-en-de', 4, output_root=pathlib.Path(sys.argv[2]), force=sys.argv[3] == 'True')\n"
         "print(json.dumps({'run': r.run_dir.name, 'train_seconds': r.info['train_seconds']}))"
     )
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", code, json.dumps(TINY), str(tmp_path / "runs")],
+            [sys.executable, "-c", code, json.dumps(TINY), str(tmp_path / "runs"), str(force)],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
