@@ -284,22 +284,37 @@ def corpus_scatter(tables: dict[str, pd.DataFrame], x: str, title: str) -> plt.F
 
 def objective_tradeoff(per_seed: pd.DataFrame, x: str, y: str, title: str) -> plt.Figure:
     """One point per (objective, seed) with the objective's mean ringed and labelled; the teacher as
-    a grey star: where each objective lands between STS quality and mining quality."""
+    a grey star: where each objective lands between STS quality and mining quality. The axes frame
+    the race and the systems beside it; a teacher far outside that frame is named in a corner
+    instead of stretching the axes until the race is one crowded blob."""
     fig, ax = plt.subplots(figsize=(6.4, 4.6))
     marks: list[tuple[float, float, str, str]] = []
-    for i, (label, d) in enumerate(per_seed.groupby("objective", sort=False)):
-        d = d.dropna(subset=[x, y])
-        if d.empty:
-            continue
+    data = per_seed.dropna(subset=[x, y])
+    others = data[data.objective != "teacher"]
+    pad = 3.0
+    frame = (
+        (others[x].min() - pad, others[x].max() + pad, others[y].min() - pad, others[y].max() + pad)
+        if len(others)
+        else None
+    )
+    for i, (label, d) in enumerate(data.groupby("objective", sort=False)):
         if label == "teacher":
-            ax.scatter(d[x], d[y], marker="*", s=160, color="0.45", zorder=3)
-            marks.append((d[x].mean(), d[y].mean(), "teacher", "0.3"))
+            tx, ty = d[x].mean(), d[y].mean()
+            if frame is None or frame[0] <= tx <= frame[1] and frame[2] <= ty <= frame[3]:
+                ax.scatter(d[x], d[y], marker="*", s=160, color="0.45", zorder=3)
+                marks.append((tx, ty, "teacher", "0.3"))
+            else:
+                ax.text(0.02, 0.03, f"teacher ({tx:.1f}, {ty:.1f}): off the axes", transform=ax.transAxes,
+                        fontsize=8.5, color="0.3")  # fmt: skip
             continue
         color = f"C{i % 10}"
         ax.scatter(d[x], d[y], s=18, color=color, alpha=0.6)
         mx, my = d[x].mean(), d[y].mean()
         ax.scatter([mx], [my], s=110, facecolors="none", edgecolors=color, linewidths=1.6)
         marks.append((mx, my, label, color))
+    if frame is not None:
+        ax.set_xlim(frame[0], frame[1])
+        ax.set_ylim(frame[2], frame[3])
     if marks:
         from adjustText import adjust_text
 

@@ -165,6 +165,9 @@ def test_scores_group_sts_files_and_tatoeba_languages_and_summary_reports_spread
     assert table.loc["ranking", "STS17 en-en"] == "95.0 ± 7.1"  # 90 and 100
     assert table.loc["teacher", "STS17 en-en"] == "80.0"  # one value: no spread shown
     assert "ems" not in table.index  # unfinished runs are listed by run_study, never scored as zero
+    similarity, retrieval = os_.summary_tables(per_seed)  # split for the page's width, nothing lost
+    assert list(similarity.columns[:2]) == ["seeds", "STS17 en-en"] and "BUCC-style F1" in retrieval
+    assert set(similarity.columns) | set(retrieval.columns) == set(table.columns)
 
 
 def test_chapter_6_students_join_chapter_4_as_guests_left_out_of_its_tatoeba_sweep(monkeypatch):
@@ -221,7 +224,7 @@ def test_later_seeds_repeat_only_the_objectives_named_and_a_typo_fails():
         os_.plan(bad)
 
 
-def test_the_background_runner_runs_chapters_in_order_and_shares_only_5_and_6(monkeypatch):
+def test_the_background_runner_runs_chapters_in_order_and_shares_4_5_and_6(monkeypatch):
     from mlkd_utils.chapters import __main__ as runner
 
     calls = []
@@ -230,8 +233,8 @@ def test_the_background_runner_runs_chapters_in_order_and_shares_only_5_and_6(mo
     assert runner.main(["--profile", "quick", "--chapters", "4", "6", "5"]) == 0
     assert calls == [(4, 0, 1), (6, 0, 1), (5, 0, 1)]
     calls.clear()
-    runner.main(["--profile", "quick", "--chapters", "4", "6", "--worker", "1", "--workers", "2"])
-    assert calls == [(6, 1, 2)]  # chapter 4 is worker 0's
+    runner.main(["--profile", "quick", "--chapters", "2", "4", "6", "--worker", "1", "--workers", "2"])
+    assert calls == [(4, 1, 2), (6, 1, 2)]  # chapter 2 is worker 0's
     with pytest.raises(SystemExit):
         runner.main(["--profile", "quick", "--worker", "2", "--workers", "2"])
 
@@ -355,3 +358,8 @@ def test_chapter_4_trains_an_own_student_recorded_without_weights_and_leaves_out
     ch4_bucc.prepare(prof, guests=[("objective-ranking", run("objective-ranking", False), ("de",))])
     assert trained == [("student-en-de", False), ("student-en-de", True)]
     assert mined == ["teacher", "student-en-de"]
+    # two background workers share the models: every second one each, nothing twice
+    for worker, expected in ((0, ["teacher"]), (1, ["student-en-de"])):
+        mined.clear()
+        ch4_bucc.prepare(prof, [], worker=worker, workers=2)
+        assert mined == expected

@@ -64,7 +64,29 @@ def _figures():
             {"de": pd.DataFrame({"pairs available": [9, 9], "STS17 en-de": [1.0, 1.0]}, index=["x", "all"])},
             "pairs available", "t",
         ),
+        "objective trade-off": lambda: plots.objective_tradeoff(_race(), "x", "y", "t"),
     }  # fmt: skip
+
+
+def _race() -> pd.DataFrame:
+    rows = [{"objective": "teacher", "seed": None, "x": 20.0, "y": 18.0}]
+    rows += [{"objective": o, "seed": s, "x": 70.0 + i + s / 100, "y": 80.0 + i} for i, o in enumerate("abcde")
+             for s in (42, 43)]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_the_trade_off_frames_the_race_and_names_a_far_teacher_in_a_corner():
+    fig = plots.objective_tradeoff(_race(), "x", "y", "t")
+    ax = fig.axes[0]
+    lo, hi = ax.get_xlim()
+    assert lo > 60 and hi < 80  # the race fills the axes; the teacher at 20 would squeeze it to a blob
+    assert any("teacher (20.0, 18.0): off the axes" in t.get_text() for t in ax.texts)
+    near = _race().assign(x=lambda d: d.x.where(d.objective != "teacher", 71.0),
+                          y=lambda d: d.y.where(d.objective != "teacher", 81.0))  # fmt: skip
+    ax = plots.objective_tradeoff(near, "x", "y", "t").axes[0]
+    assert not any("off the axes" in t.get_text() for t in ax.texts)
+    assert any(t.get_text() == "teacher" for t in ax.texts)
+    matplotlib.pyplot.close("all")
 
 
 @pytest.mark.parametrize("name", list(_figures()))

@@ -109,9 +109,20 @@ def test_chapter6_reading_says_whether_a_lead_beats_the_seed_noise():
         "`mse` (distillation (paper)) 72.2, then `ranking` 70.2: a lead of 2.0 points, more than the seed noise" in md
     )
     assert "The paper's trade-off appears" in md and "mUSE: STS17 cross-lingual 77.0" in md
+    assert "Distillation (`mse`) is behind the best by 10.0 points on BUCC-style mining." in md
     per_seed.loc[per_seed.objective == "ranking", "STS17 cross-lingual"] = 72.0
     md = ch6_objectives.reading(prof, per_seed, pd.DataFrame(), runs).markdown()
     assert "within the seed noise" in md and "The paper's trade-off appears" not in md
+    # level on STS, ranking ahead on mining: ranking dominates, so there is nothing to trade
+    assert "No trade-off at this budget: `ranking` leads both cross-lingual STS and BUCC-style mining." in md
+    assert "Distillation (`mse`) is behind the best by 10.0 points on BUCC-style mining." in md
+    # two seeds that agree give sd 0: the profile's floor keeps a small lead from reading as a win
+    per_seed.loc[per_seed.objective == "ranking", "BUCC-style F1"] = 70.0
+    per_seed.loc[per_seed.objective == "mse", "BUCC-style F1"] = 69.7
+    md = ch6_objectives.reading(prof, per_seed, pd.DataFrame(), runs).markdown()
+    assert "a lead of 0.3 points, within the seed noise (largest seed sd 0.0, a win needs more than 0.5)" in md
+    assert "(level within the noise) lead both cross-lingual STS and BUCC-style mining" in md
+    assert "Distillation (`mse`) is behind" not in md
 
 
 def test_chapter5_curve_reads_the_share_of_the_gain_from_the_smallest_set():

@@ -1,10 +1,11 @@
 """Prepare chapters in the background: train what their plans miss and score it, chapter by chapter.
 
 ``python -m mlkd_utils.chapters --profile cpu --chapters 4 6 5 --worker 0 --workers 2`` runs the
-chapters in the order given; chapters 5 and 6 share their runs between workers (every ``workers``-th
-run), the others run in worker 0 only. Everything is cached by config, so an interrupted job resumes
-where it stopped when started again (a killed training run from its last checkpoint), and a notebook
-executed afterwards renders from the caches. This module is the one place that composes chapters.
+chapters in the order given; chapters 4, 5 and 6 share their work between workers (every
+``workers``-th run, or model in chapter 4), the others run in worker 0 only. Everything is cached
+by config, so an interrupted job resumes where it stopped when started again (a killed training
+run from its last checkpoint), and a notebook executed afterwards renders from the caches. This
+module is the one place that composes chapters.
 """
 
 from __future__ import annotations
@@ -19,15 +20,16 @@ from mlkd_utils.config import Profile, load_profile
 log = logging.getLogger("mlkd_utils.chapters")
 
 
-def _ch4(profile: Profile) -> None:
-    ch4_bucc.prepare(profile, guests=ch6_objectives.finished_students(profile, ch4_bucc.settings(profile)["seed"]))
+def _ch4(profile: Profile, worker: int, workers: int) -> None:
+    guests = ch6_objectives.finished_students(profile, ch4_bucc.settings(profile)["seed"])
+    ch4_bucc.prepare(profile, guests, worker, workers)
 
 
 #: chapter number -> (runs in worker 0 only, or shared between workers; the job)
 JOBS: dict[int, tuple[bool, Callable[..., object]]] = {
     2: (False, lambda p, w, n: ch2_distillation.run_grid(p)),
     3: (False, lambda p, w, n: ch3_sts.run_sts_study(p, include_sweeps=True)),
-    4: (False, lambda p, w, n: _ch4(p)),
+    4: (True, _ch4),
     5: (True, lambda p, w, n: ch5_dataset_ablations.run_study(p, worker=w, workers=n)),
     6: (True, lambda p, w, n: ch6_objectives.run_study(p, worker=w, workers=n, train=True)),
 }

@@ -63,13 +63,15 @@ def miners(profile: Profile, guests: list[tuple[str, DistillResult, tuple[str, .
     return out
 
 
-def prepare(profile: Profile, guests: list[tuple[str, DistillResult, tuple[str, ...]]] = ()) -> None:
+def prepare(
+    profile: Profile, guests: list[tuple[str, DistillResult, tuple[str, ...]]] = (), worker: int = 0, workers: int = 1
+) -> None:
     """The background job: mine every model and run the all-language Tatoeba for the chapter's own.
     A student recorded on another machine (no weights here) whose scores are not cached is trained
     again, forced; a guest without weights or cached scores is left out with a warning (its own
-    chapter's job mines it)."""
+    chapter's job mines it). ``worker`` of ``workers`` takes every ``workers``-th model."""
     s = settings(profile)
-    for m in miners(profile, guests):
+    for m in miners(profile, guests)[worker::workers]:
         try:
             run_mining(profile, [m], CHAPTER)
             if not m.guest:
