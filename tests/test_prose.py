@@ -177,6 +177,11 @@ def test_chapter4_reading_tests_the_papers_mining_claim():
     )
     md = ch4_bucc.reading(prof, mined(95.0), miners).markdown()
     assert "on none of the 2 benchmarks" in md and "does not hold here" in md and "missed" not in md
+    tat = pd.DataFrame({"model": ["s", "s"], "languages": ["distilled on", "never seen"],
+                        "cosine accuracy": [96.5, 72.0], "n languages": [1, 111]})  # fmt: skip
+    tat = tat.set_index(["model", "languages"])
+    md = ch4_bucc.reading(prof, mined(80.0), miners, tatoeba=tat).markdown()
+    assert "`s` 96.5 on its 1 language, 72.0 on 111 others" in md
     # chapter 6's e5-start students are read against the goals too, each group with its best model
     guest = mined(60.0)
     guest = pd.concat([guest, guest[guest.model == "mUSE"].assign(model="labse", f1=[93.0, 88.0])])

@@ -397,7 +397,8 @@ def _tatoeba(r: prose.Reading, tatoeba: pd.DataFrame, e5: str) -> None:
         seen, rest = groups.get("distilled on"), groups.get("never seen")
         part = f"`{model}`"
         if seen is not None:
-            part += f" {prose.fmt(seen['cosine accuracy'])} on its {int(seen['n languages'])} languages"
+            n = int(seen["n languages"])
+            part += f" {prose.fmt(seen['cosine accuracy'])} on its {n} language{'s' if n != 1 else ''}"
         if rest is not None:
             sep = "," if seen is not None else ""
             where = "others" if seen is not None else "languages (none distilled on)"
