@@ -122,3 +122,15 @@ def test_rendering_without_training_lists_missing_runs_as_not_done(monkeypatch):
     monkeypatch.setattr(ds, "train_and_evaluate", no_training)
     frame = ds.run_study(load_profile("quick"), train=False)
     assert len(frame) == len(ds.plan(load_profile("quick"))) and not frame.done.any()
+
+
+def test_a_language_without_a_finished_corpus_run_gives_an_empty_table(tmp_path, monkeypatch):
+    """A partial render (``train: false`` while the background job still trains): Table 4 of a
+    language whose runs are all unfinished is empty, not an error."""
+    monkeypatch.setenv("MLKD_RUNS_DIR", str(tmp_path))
+    prof = load_profile("cpu")
+    runs = ds.runs_frame(prof, ds.plan(prof, ("corpus",)))
+    assert len(runs) and not runs.done.any()
+    metrics = pd.DataFrame(columns=["chapter", "model", "task", "subset", "metric", "value", "seed", "run_id"])
+    table = ds.corpus_table(prof, metrics, runs, "ar")
+    assert table.empty and table.index.name == "source"

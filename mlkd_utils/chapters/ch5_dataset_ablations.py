@@ -288,6 +288,8 @@ def corpus_table(profile: Profile, metrics: pd.DataFrame, runs: pd.DataFrame, la
                 f"tatoeba {code}": sc.get(f"tatoeba {code}"),
             }
         )
+    if not out:  # no run of this language finished yet (a partial render): an empty table, not an error
+        return pd.DataFrame(columns=["source"]).set_index("source")
     return pd.DataFrame(out).set_index("source").round(1)
 
 
