@@ -267,8 +267,12 @@ def learning_curves(curve: pd.DataFrame, x: str, title: str) -> plt.Figure:
 
 
 def corpus_scatter(tables: dict[str, pd.DataFrame], x: str, title: str) -> plt.Figure:
-    """Each training source as a point: ``x`` (e.g. size) against its own-pair STS17 score."""
-    fig, axes = _grid(len(tables), 5.0, 3.8)
+    """Each training source as a point: ``x`` (e.g. size) against its own-pair STS17 score. A language
+    with no finished run yet (a partial render) gets no panel."""
+    tables = {lang: t for lang, t in tables.items() if len(t)}
+    fig, axes = _grid(max(1, len(tables)), 5.0, 3.8)
+    if not tables:
+        axes[0].text(0.5, 0.5, "no finished run yet", ha="center", va="center", transform=axes[0].transAxes)
     for ax, (lang, t) in zip(axes, tables.items()):
         y = next(c for c in t.columns if c.startswith("STS17") and c != "STS17 en-en" and c != "STS17 ar-ar")
         ax.scatter(t[x], t[y])

@@ -60,6 +60,9 @@ def _figures():
                                                                               "accuracy": np.linspace(5, 90, 9)})),
         "corpus scatter, coinciding points": lambda: plots.corpus_scatter({"de": corpus, "ar": corpus.iloc[:2]},
                                                                            "pairs available", "t"),
+        "corpus scatter, a language not run yet": lambda: plots.corpus_scatter(
+            {"de": corpus, "ar": pd.DataFrame(columns=["source"]).set_index("source")}, "pairs available", "t"
+        ),
         "corpus scatter, one point twice": lambda: plots.corpus_scatter(
             {"de": pd.DataFrame({"pairs available": [9, 9], "STS17 en-de": [1.0, 1.0]}, index=["x", "all"])},
             "pairs available", "t",
