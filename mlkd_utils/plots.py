@@ -240,8 +240,14 @@ def tatoeba_all_languages(
 def learning_curves(curve: pd.DataFrame, x: str, title: str) -> plt.Figure:
     """Own-pair STS17 and Tatoeba accuracy against ``x`` (``pairs`` or ``steps``), one panel per
     language and metric, one line per series, mean over seeds with their standard deviation."""
-    langs = list(dict.fromkeys(curve.lang))
+    langs = list(dict.fromkeys(curve.lang)) if len(curve) else []
     metrics = ["own-pair STS17", "tatoeba"]
+    if not langs:  # a partial render before the first curve run finished
+        fig, ax = plt.subplots(figsize=(6.4, 1.6))
+        ax.text(0.5, 0.5, "no finished run yet", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        ax.set_title(title)
+        return fig
     # one row per language, the two metrics side by side: any number of languages fits the page
     fig, axes = plt.subplots(len(langs), len(metrics), figsize=(9.2, 3.2 * len(langs)), squeeze=False)
     for j, lang in enumerate(langs):

@@ -63,6 +63,9 @@ def _figures():
         "corpus scatter, a language not run yet": lambda: plots.corpus_scatter(
             {"de": corpus, "ar": pd.DataFrame(columns=["source"]).set_index("source")}, "pairs available", "t"
         ),
+        "learning curves before the first run": lambda: plots.learning_curves(
+            pd.DataFrame(columns=["lang", "series", "pairs", "steps", "own-pair STS17", "tatoeba"]), "pairs", "t"
+        ),
         "corpus scatter, one point twice": lambda: plots.corpus_scatter(
             {"de": pd.DataFrame({"pairs available": [9, 9], "STS17 en-de": [1.0, 1.0]}, index=["x", "all"])},
             "pairs available", "t",
