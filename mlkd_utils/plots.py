@@ -128,7 +128,8 @@ def training_curves(logs: dict[str, pd.DataFrame], pairs_per_step: dict[str, int
             x_scale = (pairs_per_step or {}).get(name, 1)
             if col == "sts":
                 dev_cols = [
-                    c for c in log.columns
+                    c
+                    for c in log.columns
                     if c.startswith(("eval_sts17-", "eval_stsb-dev-")) and c.endswith("spearman_cosine")
                 ]
                 for c in dev_cols:
@@ -183,7 +184,7 @@ def gold_vs_cosine(pairs: dict[str, pd.DataFrame], subset: str) -> plt.Figure:
         rho = d[["gold", "cosine"]].corr(method="spearman").iloc[0, 1] * 100
         ax.set_title(f"{label}\n{subset}: Spearman {rho:.1f}", fontsize=10)
         ax.set_xlabel("gold similarity (0-5)")
-    for ax in axes[:: MAX_COLUMNS]:
+    for ax in axes[::MAX_COLUMNS]:
         ax.set_ylabel("cosine of the two embeddings")
     fig.tight_layout()
     return fig

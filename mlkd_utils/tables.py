@@ -103,15 +103,31 @@ def own_pair_gains(df: pd.DataFrame, student_languages: dict[str, list[str]], te
 QUOTED = {
     "LASER (quoted)": {
         "source": "sentence-transformers docs, STS2017-extended table (examples/training/multilingual/README.md)",
-        "en-en": 77.6, "es-es": 79.7, "ar-ar": 68.9,
-        "ar-en": 66.5, "en-de": 64.2, "tr-en": 72.0, "es-en": 57.9, "fr-en": 69.1, "it-en": 70.8, "nl-en": 68.5,
+        "en-en": 77.6,
+        "es-es": 79.7,
+        "ar-ar": 68.9,
+        "ar-en": 66.5,
+        "en-de": 64.2,
+        "tr-en": 72.0,
+        "es-en": 57.9,
+        "fr-en": 69.1,
+        "it-en": 70.8,
+        "nl-en": 68.5,
     },
     # The paper's method at scale: mUSE as the teacher, multilingual DistilBERT as the student, trained on
     # millions of pairs (the sentence-transformers release of the paper's models).
     "distiluse-base-multilingual-cased (quoted)": {
         "source": "sentence-transformers docs, STS2017-extended table (docs/pretrained-models/multilingual-models.md)",
-        "en-en": 85.4, "es-es": 85.3, "ar-ar": 75.9,
-        "ar-en": 77.6, "en-de": 80.3, "tr-en": 75.5, "es-en": 78.7, "fr-en": 80.2, "it-en": 80.5, "nl-en": 81.7,
+        "en-en": 85.4,
+        "es-es": 85.3,
+        "ar-ar": 75.9,
+        "ar-en": 77.6,
+        "en-de": 80.3,
+        "tr-en": 75.5,
+        "es-en": 78.7,
+        "fr-en": 80.2,
+        "it-en": 80.5,
+        "nl-en": 81.7,
     },
 }
 
@@ -121,7 +137,10 @@ QUOTED = {
 QUOTED_BUCC = {
     "LASER (quoted)": {
         "source": "facebookresearch/LASER, tasks/bucc/README.md: BUCC 2018 test sets, official scoring",
-        "de": 96.2, "fr": 93.1, "ru": 92.3, "zh": 92.7,
+        "de": 96.2,
+        "fr": 93.1,
+        "ru": 92.3,
+        "zh": 92.7,
     },
 }
 

@@ -19,8 +19,13 @@ def _result(name: str, mse0: float, mse1: float, en: float) -> DistillResult:
             {"step": 40, "eval_loss": mse1, "eval_stsb-dev-en-en_spearman_cosine": en, "eval_runtime": 1.0},
         ]
     )
-    info = {"trainable_parameters": 21_800_000, "train_runtime": 100.0, "train_seconds": 100.0, "teacher_seconds": 1.0,
-            "run_key": {"distill": {"batch_size": 32, "max_steps": 40, "eval_steps": 40}}}
+    info = {
+        "trainable_parameters": 21_800_000,
+        "train_runtime": 100.0,
+        "train_seconds": 100.0,
+        "teacher_seconds": 1.0,
+        "run_key": {"distill": {"batch_size": 32, "max_steps": 40, "eval_steps": 40}},
+    }
     return DistillResult(name, Path("."), Path("."), log, info)
 
 

@@ -38,7 +38,9 @@ def test_each_run_differs_from_the_base_in_its_one_studied_setting():
     }
     for r in ds.plan(prof):
         if r.study == "curse":  # the multilingual student's recipe, only its languages changed
-            base = dataclasses.replace(prof.student_config(spec["curse"]["base"]), languages=list(r.languages))
+            base = dataclasses.replace(
+                prof.student_config(spec["curse"]["base"]), languages=list(r.languages), **spec["curse"]["overrides"]
+            )
         else:  # the chapter's base, or the study's own (the English-start contrasts)
             own = spec["base"]
             if r.study in ("targets", "vocabulary"):
@@ -55,12 +57,43 @@ def test_every_study_runs_at_the_first_seed_before_any_later_seed():
     seeds = [r.seed for r in runs]
     first_later = seeds.index(43)
     assert set(seeds[:first_later]) == {42} and {r.study for r in runs[:first_later]} == set(ds.STUDIES)
-    assert {r.study for r in runs[first_later:]} == {"pairs"}
+    assert {r.study for r in runs[first_later:]} == {"pairs", "corpus"}
+
+
+def test_later_corpus_seeds_repeat_first_seed_runs_and_name_only_planned_sources():
+    prof = load_profile("cpu")
+    runs = ds.plan(prof)
+    first = {(r.name, r.seed): r for r in runs if r.seed == 42}
+    later = [r for r in runs if r.study == "corpus" and r.seed != 42]
+    extra = ds.settings(prof)["corpus_seeds"]
+    assert len(later) == sum(len(v) for v in extra["sources"].values()) * len(extra["seeds"])
+    for r in later:  # the same run, only the seed changed
+        assert dataclasses.replace(r, seed=42) == first[(r.name, 42)]
+        assert ds.config_for(prof, r) == ds.config_for(prof, first[(r.name, 42)])
+    bad = load_profile("cpu", {"chapters.05_dataset_ablations.corpus_seeds": {"seeds": [43], "sources": {"de": ["x"]}}})
+    with pytest.raises(ConfigError, match="corpus_seeds: de x is not in corpora.de"):
+        ds.plan(bad)
+
+
+def test_curse_runs_copy_the_shared_recipe_with_its_overrides_and_read_against_the_shared_model():
+    prof = load_profile("cpu")
+    c = ds.settings(prof)["curse"]
+    recipe = prof.student_config(c["base"])
+    curse = [r for r in ds.plan(prof) if r.study == "curse"]
+    assert [r.languages for r in curse] == [(lang,) for lang in c["languages"]]
+    for r in curse:
+        cfg = ds.config_for(prof, r)
+        assert cfg.learning_rate == c["overrides"]["learning_rate"] != recipe.learning_rate
+        assert (cfg.max_steps, cfg.pairs_per_language) == (recipe.max_steps, recipe.pairs_per_language)
+    entries = ds.curse_entries(prof, ds.plan(prof))
+    assert entries[c["shared"]] == (recipe.pairs_per_language, recipe.max_steps) and c["base"] not in entries
 
 
 def test_fixed_steps_series_holds_compute_equal_and_skips_sizes_already_that_long():
-    prof = load_profile("quick", {"chapters.05_dataset_ablations.curve": {"languages": ["de"], "pairs": [32, 64, 320],
-                                                                          "fixed_steps": 5}})  # batch 16
+    prof = load_profile(
+        "quick",
+        {"chapters.05_dataset_ablations.curve": {"languages": ["de"], "pairs": [32, 64, 320], "fixed_steps": 5}},
+    )  # batch 16
     runs = ds.plan(prof)
     fixed = [r for r in runs if r.study == "fixed-steps"]
     assert {r.steps for r in fixed} == {5} and {r.pairs for r in fixed} == {32, 64}  # 320 pairs: 20 steps
@@ -73,7 +106,7 @@ def test_the_e5_curve_trains_every_size_for_the_same_steps_and_nothing_else():
     runs = ds.plan(prof)
     fixed = [r for r in runs if r.study == "fixed-steps"]
     assert not [r for r in runs if r.study == "pairs"]
-    assert {r.steps for r in fixed} == {400} and sorted({r.pairs for r in fixed}) == [1000, 5000, 10000, 25000]
+    assert {r.steps for r in fixed} == {300} and sorted({r.pairs for r in fixed}) == [1000, 5000, 10000, 25000]
     assert {ds.config_for(prof, r).init for r in fixed} == {"multilingual-e5-small-noprefix"}
     assert {ds.config_for(prof, r).init for r in runs if r.study == "vocabulary"} == {"profile"}
 
@@ -134,3 +167,42 @@ def test_a_language_without_a_finished_corpus_run_gives_an_empty_table(tmp_path,
     metrics = pd.DataFrame(columns=["chapter", "model", "task", "subset", "metric", "value", "seed", "run_id"])
     table = ds.corpus_table(prof, metrics, runs, "ar")
     assert table.empty and table.index.name == "source"
+
+
+def _corpus_fixture(tmp_path, monkeypatch, values: dict[tuple[str, int], float]):
+    """Finished-looking corpus runs (a composition file each) and their STS17 scores, without training."""
+    monkeypatch.setattr(ds, "tatoeba_overlap", lambda source, lang, max_chars: 0.0)
+    monkeypatch.setattr(ds, "runs_dir", lambda profile: tmp_path)
+    prof = load_profile("cpu")
+    rows, metrics = [], []
+    for (source, seed), value in values.items():
+        run_id = f"{source}-{seed}"
+        (tmp_path / run_id).mkdir()
+        pd.DataFrame({"available": [100], "benchmark_excluded": [0]}).to_csv(tmp_path / run_id / "composition.csv")
+        model = f"{ds.PREFIX}corpus-en-de-{source}"
+        rows.append({"study": "corpus", "model": model, "seed": seed, "languages": "de", "source": source,
+                     "done": True, "run_id": run_id})  # fmt: skip
+        metrics.append({"chapter": ds.CHAPTER, "model": model, "task": "sts17", "subset": "en-de",
+                        "metric": "spearman", "value": value, "seed": seed, "run_id": run_id})  # fmt: skip
+    return prof, pd.DataFrame(metrics), pd.DataFrame(rows)
+
+
+def test_corpus_table_means_over_seeds_with_the_spread_and_the_reading_names_the_tie(tmp_path, monkeypatch):
+    values = {("flores101_devtest", 42): 79.0, ("flores101_devtest", 43): 77.0, ("ntrex128", 42): 77.5,
+              ("ntrex128", 43): 77.3, ("muse_dict", 42): 70.0}  # fmt: skip
+    prof, metrics, runs = _corpus_fixture(tmp_path, monkeypatch, values)
+    table = ds.corpus_table(prof, metrics, runs, "de")
+    assert table.loc["flores101_devtest", "STS17 en-de"] == 78.0 and table.loc["flores101_devtest", "seeds"] == 2
+    assert table.loc["flores101_devtest", "sd en-de"] == 1.4 and table.loc["muse_dict", "seeds"] == 1
+    text = ds.reading(prof, {"de": table}, pd.DataFrame(), pd.DataFrame()).markdown()
+    assert "leads `ntrex128` by 0.6, within the seed noise" in text
+    assert "`flores101_devtest` and `ntrex128`; their order is no finding" in text
+
+
+def test_one_seed_per_source_has_no_spread_column_and_says_so(tmp_path, monkeypatch):
+    prof, metrics, runs = _corpus_fixture(tmp_path, monkeypatch, {("flores101_devtest", 42): 79.0,
+                                                                   ("muse_dict", 42): 70.0})  # fmt: skip
+    table = ds.corpus_table(prof, metrics, runs, "de")
+    assert "sd en-de" not in table and set(table.seeds) == {1}
+    text = ds.reading(prof, {"de": table}, pd.DataFrame(), pd.DataFrame()).markdown()
+    assert "One seed per source" in text and "leads" not in text

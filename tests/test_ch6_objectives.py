@@ -72,8 +72,11 @@ def test_learning_rates_are_chosen_on_dev_and_later_seeds_wait_for_the_choice(mo
     ]
     assert [os_.config_for(prof, r).learning_rate for r in runs] == [5e-5, 2e-4, 5e-5, 2e-4]
     # mse's candidates are done (5e-5 better on dev); one of labse's is still missing
-    monkeypatch.setattr(os_, "finished_run", _fake_finished({"objective-mse-lr5e-5": 0.8, "objective-mse-lr2e-4": 0.7,
-                                                             "objective-labse-lr2e-4": 0.9}))
+    monkeypatch.setattr(
+        os_,
+        "finished_run",
+        _fake_finished({"objective-mse-lr5e-5": 0.8, "objective-mse-lr2e-4": 0.7, "objective-labse-lr2e-4": 0.9}),
+    )
     assert os_.chosen_learning_rates(prof) == {"mse": 5e-5, "labse": None}
     runs = os_.plan(prof)
     race = [(r.name, r.seed, r.label) for r in runs if not r.dev_only]
@@ -146,8 +149,14 @@ def test_scores_group_sts_files_and_tatoeba_languages_and_summary_reports_spread
             {"objective": "ranking", "model": "objective-ranking", "seed": 43, "done": True, "run_id": "r43"},
             {"objective": "ems", "model": "objective-ems", "seed": 42, "done": False, "run_id": None},
             # a learning-rate candidate that lost on dev: trained, never scored as a race row
-            {"objective": "ranking (lr 5e-5)", "model": "objective-ranking", "seed": 42, "done": True, "run_id": "r42",
-             "dev only": True},
+            {
+                "objective": "ranking (lr 5e-5)",
+                "model": "objective-ranking",
+                "seed": 42,
+                "done": True,
+                "run_id": "r42",
+                "dev only": True,
+            },
         ]
     )
     runs["dev only"] = runs["dev only"].fillna(False).astype(bool)
@@ -264,6 +273,7 @@ def test_two_workers_train_every_candidate_choose_and_score_every_race_row(monke
     monkeypatch.setattr(os_, "finished_run", lambda p, name, seed, cfg: trained.get((name, seed)))
     monkeypatch.setattr(os_, "distill", lambda p, name, seed, cfg: trained.setdefault((name, seed), result(name, seed)))
     monkeypatch.setattr(os_, "record_training", lambda *a: None)
+
     def evaluate(p, miner, res, baseline=""):
         if res is not None:  # None: the teacher, scored by worker 0
             scored.append(res.run_dir.name)

@@ -41,11 +41,22 @@ def _tensors(rng: np.random.Generator) -> dict[str, tuple[np.ndarray, int]]:
     def f32(*shape: int, scale: float = 0.1, shift: float = 0.0) -> tuple[np.ndarray, int]:
         return (rng.normal(size=shape) * scale + shift).astype(np.float32), e5.DTYPE_F32
 
-    t = {"emb.word": q4(VOCAB, H), "emb.pos": f32(MAXP, H), "emb.type": f32(TYPES, H),
-         "emb.ln.w": f32(H, shift=1.0), "emb.ln.b": f32(H)}
+    t = {
+        "emb.word": q4(VOCAB, H),
+        "emb.pos": f32(MAXP, H),
+        "emb.type": f32(TYPES, H),
+        "emb.ln.w": f32(H, shift=1.0),
+        "emb.ln.b": f32(H),
+    }
     for i in range(LAYERS):
-        for name, (out, inp) in {"q": (H, H), "k": (H, H), "v": (H, H), "ao": (H, H), "fi": (FFN, H),
-                                 "fo": (H, FFN)}.items():
+        for name, (out, inp) in {
+            "q": (H, H),
+            "k": (H, H),
+            "v": (H, H),
+            "ao": (H, H),
+            "fi": (FFN, H),
+            "fo": (H, FFN),
+        }.items():
             t[f"l{i}.{name}.w"] = q4(out, inp)
             t[f"l{i}.{name}.b"] = f32(out)
         for name in ("aln", "oln"):
@@ -61,8 +72,10 @@ def write_packed(path: Path, tensors: dict[str, tuple[np.ndarray, int]], magic: 
     offs = np.cumsum([0] + [len(p.encode()) for p in PIECES]).astype("<u4")
     tok = struct.pack("<5iQ", len(PIECES), 0, 2, 1, 3, len(blob)) + offs.tobytes()
     tok += np.zeros(len(PIECES), "<f4").tobytes() + blob + struct.pack("<iI", 0, 0)
-    payloads = [(name, dt, arr, e5.quantize_q4(arr) if dt == e5.DTYPE_Q4 else arr.astype("<f4").tobytes())
-                for name, (arr, dt) in tensors.items()]
+    payloads = [
+        (name, dt, arr, e5.quantize_q4(arr) if dt == e5.DTYPE_Q4 else arr.astype("<f4").tobytes())
+        for name, (arr, dt) in tensors.items()
+    ]
     directory_size = 4 + sum(2 + len(n) + 1 + 4 + 8 + 8 for n, *_ in payloads)
     offset = len(head) + len(tok) + directory_size
     directory, data = struct.pack("<i", len(payloads)), b""
@@ -88,6 +101,7 @@ def _reference(tensors: dict[str, tuple[np.ndarray, int]], ids: list[int]) -> np
     x = ln(t["emb.word"][ids] + t["emb.pos"][: len(ids)] + t["emb.type"][0], t["emb.ln.w"], t["emb.ln.b"])
     hd = H // HEADS
     for i in range(LAYERS):
+
         def lin(name, v, i=i):
             return v @ t[f"l{i}.{name}.w"].T + t[f"l{i}.{name}.b"]
 
@@ -117,8 +131,9 @@ def test_converted_tiny_model_computes_the_reference_bert(tmp_path):
     header, read = e5.read_packed(packed)
     assert (header.hidden, header.layers, header.vocab, header.max_positions) == (H, LAYERS, VOCAB, MAXP)
     np.testing.assert_array_equal(read["l1.fi.w"], tensors["l1.fi.w"][0].reshape(-1))
-    out = e5.write_sentence_transformer(packed, _tokenizer_json(tmp_path / "tokenizer.json"), tmp_path / "st",
-                                        query_prefix=False, source={"test": True})
+    out = e5.write_sentence_transformer(
+        packed, _tokenizer_json(tmp_path / "tokenizer.json"), tmp_path / "st", query_prefix=False, source={"test": True}
+    )
     from sentence_transformers import SentenceTransformer
 
     model = SentenceTransformer(str(out), device="cpu")

@@ -23,8 +23,14 @@ def test_procrustes_recovers_a_rotation_and_least_squares_a_linear_map():
 
 
 def test_procrustes_map_keeps_cosines_and_moves_towards_the_teacher(teacher):
-    english = ["A man is playing a guitar.", "The weather is cold today.", "Stocks fell sharply.",
-               "A child rides a horse.", "She reads a book in the park.", "Two dogs run on the beach."] * 20
+    english = [
+        "A man is playing a guitar.",
+        "The weather is cold today.",
+        "Stocks fell sharply.",
+        "A child rides a horse.",
+        "She reads a book in the park.",
+        "Two dogs run on the beach.",
+    ] * 20
     student = SentenceTransformer(modules=list(teacher), device="cpu")
     rng = np.random.default_rng(1)
     q, _ = np.linalg.qr(rng.normal(size=(384, 384)))
@@ -65,8 +71,11 @@ def test_dev_stsb_pairs_are_the_dev_split_row_by_row():
 def test_muse_encodes_like_a_sentence_transformer():
     muse = load_encoder("muse")
     assert muse.get_sentence_embedding_dimension() == 512
-    emb = muse.encode(["The cat sits on the mat.", "Die Katze sitzt auf der Matte.", "Die Börse fiel stark."],
-                      batch_size=2, normalize_embeddings=True)
+    emb = muse.encode(
+        ["The cat sits on the mat.", "Die Katze sitzt auf der Matte.", "Die Börse fiel stark."],
+        batch_size=2,
+        normalize_embeddings=True,
+    )
     assert emb.shape == (3, 512) and emb.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(emb, axis=1), 1.0, atol=1e-5)
     sims = emb @ emb.T

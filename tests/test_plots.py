@@ -31,8 +31,15 @@ def _sts(models):
     subsets = ["en-en", "ar-ar", "es-es", "ar-en", "en-de", "tr-en", "es-en", "fr-en", "it-en", "nl-en", "en-tr"]
     return pd.DataFrame(
         [
-            {"task": "sts17", "metric": "spearman", "model": m, "subset": s, "value": 50.0, "ci_low": 45.0,
-             "ci_high": 55.0}  # fmt: skip
+            {
+                "task": "sts17",
+                "metric": "spearman",
+                "model": m,
+                "subset": s,
+                "value": 50.0,
+                "ci_low": 45.0,
+                "ci_high": 55.0,
+            }  # fmt: skip
             for m in models
             for s in subsets
         ]

@@ -11,6 +11,7 @@ call the same functions.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import math
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from mlkd_utils.corpus import sources_for
 from mlkd_utils.data.parallel import load_parallel
 from mlkd_utils.data.tatoeba import load_tatoeba
 from mlkd_utils.distill import finished_run
+from mlkd_utils.errors import ConfigError
 from mlkd_utils.experiments import train_and_evaluate
 from mlkd_utils.paths import runs_dir
 from mlkd_utils.tables import one_row_per_run, own_pair
@@ -155,12 +157,22 @@ def plan(profile: Profile, studies: tuple[str, ...] = STUDIES) -> list[PlannedRu
         # The multilingual student's own recipe (pairs per language, steps, batch) on one language:
         # equal compute, and every step spent on that language instead of shared with nine others.
         c = spec["curse"]
-        recipe = dict(profile.students[c["base"]])
+        recipe = {**profile.students[c["base"]], **c.get("overrides", {})}
         for lang in c.get("languages", []):
             over = {**recipe, "languages": [lang]}
             cfg = _merge_dataclass(profile.distill, over, f"chapters.{CHAPTER}.curse")
             name = f"{PREFIX}curse-en-{lang}"
             out.append(PlannedRun("curse", name, first, (lang,), over, "", cfg.pairs_per_language, cfg.max_steps))
+    if "corpus" in studies:  # later seeds of the sources whose order one seed cannot settle
+        extra = spec.get("corpus_seeds", {})
+        planned = {(r.name, r.seed): r for r in out if r.study == "corpus"}
+        for seed in extra.get("seeds", []):
+            for lang, sources in extra.get("sources", {}).items():
+                for source in sources:
+                    run = planned.get((f"{PREFIX}corpus-en-{lang}-{source}", first))
+                    if run is None:
+                        raise ConfigError(f"chapters.{CHAPTER}.corpus_seeds: {lang} {source} is not in corpora.{lang}")
+                    out.append(dataclasses.replace(run, seed=seed))
     if "pairs" in studies and one_epoch:
         for seed in seeds[1:]:
             out += curve_runs(seed)
@@ -178,8 +190,6 @@ def validate_plan(profile: Profile, runs: list[PlannedRun]) -> None:
         for lang in cfg.languages:
             missing = sorted(set(cfg.corpora) - set(sources_for(cfg, lang)))
             if run.study == "corpus" and missing:
-                from mlkd_utils.errors import ConfigError
-
                 raise ConfigError(f"chapters.{CHAPTER}.corpora.{lang}: no en-{lang} data for {missing}")
 
 
@@ -260,14 +270,18 @@ def tatoeba_overlap(source: str, lang: str, max_chars: int) -> float:
 
 def corpus_table(profile: Profile, metrics: pd.DataFrame, runs: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The paper's Table 4 for one language: each source (and all together) with its size, domain,
-    overlap with the Tatoeba test set, STS17 on its own pair (and AR-AR for Arabic), Tatoeba."""
+    overlap with the Tatoeba test set, STS17 on its own pair (and AR-AR for Arabic), Tatoeba; scores
+    are means over the source's finished seeds, with the own pair's sd where a source has several."""
     rows = runs[(runs.study == "corpus") & (runs.languages == lang) & runs.done]
-    scores = _scores(metrics, rows).set_index("model")
+    per_seed = _scores(metrics, rows)
+    scores = per_seed.groupby("model").mean(numeric_only=True)
     pair, code = own_pair(lang), TATOEBA_CODES[lang]
+    spread = per_seed.groupby("model")[pair].std() if pair in per_seed else pd.Series(dtype=float)
+    seeds = per_seed.groupby("model").seed.nunique()
     planned = {p.name: p for p in plan(profile, ("corpus",))}
     overlaps: dict[str, float] = {}  # per source: the "all" row reuses the single-source rows' values
     out = []
-    for r in rows.itertuples():
+    for r in rows.drop_duplicates("model").itertuples():
         comp = pd.read_csv(runs_dir(profile.name) / r.run_id / "composition.csv")
         sc = scores.loc[r.model] if r.model in scores.index else pd.Series(dtype=float)
         cfg = config_for(profile, planned[r.model])
@@ -283,6 +297,8 @@ def corpus_table(profile: Profile, metrics: pd.DataFrame, runs: pd.DataFrame, la
                 "benchmark excluded": int(comp.benchmark_excluded.sum()),
                 "tatoeba test overlap %": round(max(overlaps[s] for s in cfg.corpora), 1),
                 f"STS17 {pair}": sc.get(pair),
+                f"sd {pair}": spread.get(r.model),
+                "seeds": int(seeds.get(r.model, 0)),
                 **({"STS17 ar-ar": sc.get("ar-ar")} if lang == "ar" else {}),
                 "STS17 en-en": sc.get("en-en"),
                 f"tatoeba {code}": sc.get(f"tatoeba {code}"),
@@ -290,7 +306,10 @@ def corpus_table(profile: Profile, metrics: pd.DataFrame, runs: pd.DataFrame, la
         )
     if not out:  # no run of this language finished yet (a partial render): an empty table, not an error
         return pd.DataFrame(columns=["source"]).set_index("source")
-    return pd.DataFrame(out).set_index("source").round(1)
+    table = pd.DataFrame(out).set_index("source").round(1)
+    if table[f"sd {pair}"].isna().all():  # one seed everywhere: no spread column, the seeds column says so
+        table = table.drop(columns=f"sd {pair}")
+    return table
 
 
 def curve_frame(metrics: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
@@ -384,14 +403,17 @@ def start_scores(profile: Profile) -> tuple[str, pd.Series]:
 
 
 def curse_entries(profile: Profile, planned: list[PlannedRun]) -> dict[str, tuple[int, int]]:
-    """The rows of the curse table: the multilingual student whose recipe the curse runs copy, the
+    """The rows of the curse table: the multilingual student whose recipe the curse runs copy (``shared``:
+    the model trained on that recipe, by whichever chapter; the recipe's own name by default), the
     curse runs (that recipe on one language), and the bilingual students of the same start that
     chapter 3 trained; each with (pairs per language, steps)."""
-    base = settings(profile).get("curse", {}).get("base")
+    c = settings(profile).get("curse", {})
+    base = c.get("base")
     if not base:
         return {}
-    init = profile.student_config(base).init
-    entries = {base: (profile.student_config(base).pairs_per_language, profile.student_config(base).max_steps)}
+    cfg = profile.student_config(base)
+    init = cfg.init
+    entries = {c.get("shared", base): (cfg.pairs_per_language, cfg.max_steps)}
     entries |= {r.name: (r.pairs, r.steps) for r in planned if r.study == "curse"}
     for name in profile.chapter("03_sts").get("students", []):
         cfg = profile.student_config(name)
@@ -437,7 +459,7 @@ def reading(
     start = start if start is not None else pd.Series(dtype=float)
     for lang, table in corpus_tables.items():
         if len(table):
-            _corpus(r, lang, table, start)
+            _corpus(r, lang, table, start, float(settings(profile).get("noise_floor", 0.0)))
     if len(curve):
         _curve(r, curve, start)
     if len(curse):
@@ -469,7 +491,33 @@ def reading(
     return r
 
 
-def _corpus(r: prose.Reading, lang: str, table: pd.DataFrame, start: pd.Series) -> None:
+def _seed_noise(table: pd.DataFrame, pair: str, order: pd.Series, floor: float) -> str:
+    """Which sources lead by more than the seed noise: the largest sd of a source with several seeds,
+    and never less than ``floor`` points (two equal seeds give sd 0)."""
+    sd_col = f"sd {pair}"
+    if sd_col not in table or table[sd_col].isna().all() or len(order) < 2:
+        return (
+            " One seed per source: a difference of a point or two is within what a new seed could move."
+            if len(order) > 1
+            else ""
+        )
+    noise = float(table[sd_col].max())
+    margin = max(noise, floor)
+    several = int((table["seeds"] > 1).sum())
+    lead = float(order.iloc[0] - order.iloc[1])
+    leaders = [s for s, v in order.items() if order.iloc[0] - v <= margin]
+    text = (
+        f" {prose.count(several, len(order), 'sources')} have several seeds (largest sd {prose.fmt(noise)}"
+        + (f"; a lead must exceed {prose.fmt(floor)} points" if noise < floor else "")
+        + f"): `{order.index[0]}` leads `{order.index[1]}` by {prose.fmt(lead)}, "
+        + ("more than the seed noise." if lead > margin else "within the seed noise.")
+    )
+    if len(leaders) > 1:
+        text += f" Within that noise of the best: {prose.names(f'`{s}`' for s in leaders)}; their order is no finding."
+    return text
+
+
+def _corpus(r: prose.Reading, lang: str, table: pd.DataFrame, start: pd.Series, floor: float = 0.0) -> None:
     pair = own_pair(lang)
     col = f"STS17 {pair}"
     single = table.drop(index="all", errors="ignore")[col].dropna().sort_values(ascending=False)
@@ -490,6 +538,7 @@ def _corpus(r: prose.Reading, lang: str, table: pd.DataFrame, start: pd.Series) 
             f"{prose.gap(table.loc['all', col], single.iloc[0])} the best single source"
         )
     text += ". The ranking: " + ", ".join(f"{s} {prose.fmt(v)}" for s, v in single.items()) + "."
+    text += _seed_noise(table.drop(index="all", errors="ignore"), pair, single, floor)
     overlap = table["tatoeba test overlap %"].max() if "tatoeba test overlap %" in table else 0.0
     text += (
         " No source contains Tatoeba test sentences."
@@ -530,7 +579,8 @@ def _curve(r: prose.Reading, curve: pd.DataFrame, start: pd.Series) -> None:
 
 
 def _curse(r: prose.Reading, profile: Profile, curse: pd.DataFrame) -> None:
-    base = settings(profile).get("curse", {}).get("base")
+    c = settings(profile).get("curse", {})
+    base = c.get("shared", c.get("base"))
     if base not in curse.index:
         return
     parts = []
@@ -545,7 +595,8 @@ def _curse(r: prose.Reading, profile: Profile, curse: pd.DataFrame) -> None:
     if parts:
         r.add(
             "One student or many.",
-            f"`{base}`'s recipe (pairs per language, steps) on one language alone: "
+            f"`{base}`'s recipe ({int(curse.loc[base, 'pairs per language']):,} pairs per language, "
+            f"{int(curse.loc[base, 'steps'])} steps) on one language alone: "
             + "; ".join(parts)
             + ". Same steps and pairs per language: the difference is what sharing the steps "
             "with the other languages costs or gives.",

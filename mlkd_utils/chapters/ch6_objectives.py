@@ -447,9 +447,7 @@ def reading(profile: Profile, per_seed: pd.DataFrame, lr_table: pd.DataFrame, ru
         below = [o for o in mean.index if cross in cols and mean.loc[o, cross] < refs.loc[start, cross]]
         r.add(
             f"Against the start (`{start}`, where every race row begins).",
-            "; ".join(
-                f"`{o}` " + ", ".join(f"{c} {prose.signed(v)}" for c, v in d) for o, d in deltas.items() if d
-            )
+            "; ".join(f"`{o}` " + ", ".join(f"{c} {prose.signed(v)}" for c, v in d) for o, d in deltas.items() if d)
             + "."
             + (
                 f" {prose.names([f'`{o}`' for o in below])} {'ends' if len(below) == 1 else 'end'} below the start "

@@ -86,8 +86,10 @@ def load_sts17_files(subsets: list[str] | None = None, max_pairs: int | None = N
     data = [load_sts17(s) for s in subsets or STS17_SUBSETS]
     if max_pairs is None:
         return data
-    return [STSData(d.subset, d.sentences1[:max_pairs], d.sentences2[:max_pairs], d.scores[:max_pairs], d.source)
-            for d in data]
+    return [
+        STSData(d.subset, d.sentences1[:max_pairs], d.sentences2[:max_pairs], d.scores[:max_pairs], d.source)
+        for d in data
+    ]
 
 
 def stsb_dev_pairs(pairs: list[str], max_pairs: int | None = None) -> list[STSData]:
