@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from mlkd_utils.config import DistillConfig, Profile
 from mlkd_utils.distill import DistillResult, distill
 from mlkd_utils.evaluation import STSB_MT_LANGUAGES, evaluate_sts17, evaluate_stsb_mt, evaluate_tatoeba
 from mlkd_utils.io import locked, read_checked, stable_hash, write_checked
-from mlkd_utils.paths import data_root
+from mlkd_utils.paths import data_root, results_dir
 from mlkd_utils.results import record_run, to_rows, write_metrics
 
 log = logging.getLogger(__name__)
@@ -204,21 +205,24 @@ def train_and_evaluate(
 
 def record_training(profile: Profile, result: DistillResult, chapter: str, **extra) -> None:
     """A finished run's provenance in ``results/<profile>/runs/<run id>.json``: its config, how it
-    trained and with which commit (the results file adds the commit that scored it)."""
-    record_run(
-        profile.name,
-        result.run_dir.name,
-        {
-            "chapter": chapter,
-            "seed": result.info.get("seed"),
-            "config": result.info.get("run_key"),
-            "training": {
-                k: v for k, v in result.info.items() if k not in {"run_key", "git_commit", "packages", "hardware"}
-            },
-            "trained_with_commit": result.info.get("git_commit"),
-            **extra,
+    trained and with which commit (the results file adds the commit that scored it). A record that
+    already says the same (a re-render whose scores all came from the cache) is kept as it is, so
+    its commit, time and evaluation seconds stay those of the evaluation that produced the scores."""
+    info = {
+        "chapter": chapter,
+        "seed": result.info.get("seed"),
+        "config": result.info.get("run_key"),
+        "training": {
+            k: v for k, v in result.info.items() if k not in {"run_key", "git_commit", "packages", "hardware"}
         },
-    )
+        "trained_with_commit": result.info.get("git_commit"),
+    }
+    path = results_dir(profile.name) / "runs" / f"{result.run_dir.name}.json"
+    if path.exists():
+        old = json.loads(path.read_text())
+        if all(json.loads(json.dumps(v)) == old.get(k) for k, v in info.items()):
+            return
+    record_run(profile.name, result.run_dir.name, {**info, **extra})
 
 
 class LazyModel:

@@ -157,6 +157,18 @@ def test_rendering_without_training_lists_missing_runs_as_not_done(monkeypatch):
     assert len(frame) == len(ds.plan(load_profile("quick"))) and not frame.done.any()
 
 
+@needs_real_data
+def test_a_reversed_helper_takes_the_same_share_from_its_end(monkeypatch, tmp_path):
+    """A helper for a lagging worker (``--reverse``) trains the same runs in the opposite order."""
+    monkeypatch.setenv("MLKD_RUNS_DIR", str(tmp_path))
+    prof = load_profile("quick")
+    order: dict[bool, list] = {False: [], True: []}
+    for reverse in (False, True):
+        monkeypatch.setattr(ds, "train_and_evaluate", lambda p, name, ch, seed, r=reverse, **kw: order[r].append(name))
+        ds.run_study(prof, worker=1, workers=2, reverse=reverse)
+    assert order[False] == [r.name for r in ds.plan(prof)[1::2]] and order[True] == order[False][::-1]
+
+
 def test_a_language_without_a_finished_corpus_run_gives_an_empty_table(tmp_path, monkeypatch):
     """A partial render (``train: false`` while the background job still trains): Table 4 of a
     language whose runs are all unfinished is empty, not an error."""

@@ -246,6 +246,8 @@ def test_the_background_runner_runs_chapters_in_order_and_shares_4_5_and_6(monke
     assert calls == [(4, 1, 2), (6, 1, 2)]  # chapter 2 is worker 0's
     with pytest.raises(SystemExit):
         runner.main(["--profile", "quick", "--worker", "2", "--workers", "2"])
+    with pytest.raises(SystemExit):  # only chapter 5's job takes its share from the end
+        runner.main(["--profile", "quick", "--chapters", "4", "5", "--reverse"])
 
 
 def test_two_workers_train_every_candidate_choose_and_score_every_race_row(monkeypatch):

@@ -114,3 +114,26 @@ def test_concurrent_writers_do_not_drop_each_others_rows():
         assert p.exitcode == 0
     df = read_metrics("quick")
     assert sorted(df.groupby("model").size().tolist()) == [15, 15, 15]
+
+
+def test_a_cached_re_render_keeps_the_run_record_of_the_evaluation_that_scored_it(tmp_path, monkeypatch):
+    """Re-rendering a chapter finds every score cached: the run's record keeps its commit, time and
+    evaluation seconds; a retrained run (other training info) is recorded again."""
+    import json
+
+    from mlkd_utils.config import load_profile
+    from mlkd_utils.distill import DistillResult
+    from mlkd_utils.experiments import record_training
+
+    monkeypatch.setenv("MLKD_RESULTS_DIR", str(tmp_path))
+    prof = load_profile("quick")
+    info = {"seed": 42, "run_key": {"lr": 1e-4, "langs": ("de",)}, "train_seconds": 12.5, "git_commit": "abc"}
+    result = DistillResult("s", tmp_path / "run-1", tmp_path / "run-1" / "model", pd.DataFrame(), dict(info))
+    record_training(prof, result, "05", eval_seconds=30.0)
+    path = tmp_path / "quick" / "runs" / "run-1.json"
+    assert json.loads(path.read_text())["eval_seconds"] == 30.0
+    record_training(prof, result, "05", eval_seconds=0.1)  # every score from the cache
+    assert json.loads(path.read_text())["eval_seconds"] == 30.0
+    result.info["train_seconds"] = 13.0  # retrained
+    record_training(prof, result, "05", eval_seconds=29.0)
+    assert json.loads(path.read_text())["eval_seconds"] == 29.0

@@ -30,7 +30,7 @@ JOBS: dict[int, tuple[bool, Callable[..., object]]] = {
     2: (False, lambda p, w, n: ch2_distillation.run_grid(p)),
     3: (False, lambda p, w, n: ch3_sts.run_sts_study(p, include_sweeps=True)),
     4: (True, _ch4),
-    5: (True, lambda p, w, n: ch5_dataset_ablations.run_study(p, worker=w, workers=n)),
+    5: (True, lambda p, w, n, reverse=False: ch5_dataset_ablations.run_study(p, worker=w, workers=n, reverse=reverse)),
     6: (True, lambda p, w, n: ch6_objectives.run_study(p, worker=w, workers=n, train=True)),
 }
 
@@ -41,9 +41,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chapters", type=int, nargs="+", default=[4, 6, 5], choices=sorted(JOBS))
     parser.add_argument("--worker", type=int, default=0)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--reverse",
+        action="store_true",
+        help="take the worker's share from its end: a helper for a worker that lags (chapter 5 only)",
+    )
     args = parser.parse_args(argv)
     if not 0 <= args.worker < args.workers:
         parser.error(f"--worker must be in 0..{args.workers - 1}")
+    if args.reverse and set(args.chapters) != {5}:
+        parser.error("--reverse is for chapter 5's runs only")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     profile = load_profile(args.profile)
     for chapter in args.chapters:
@@ -52,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
             log.info("chapter %d runs in worker 0 only: skipped here", chapter)
             continue
         log.info("chapter %d (worker %d/%d)", chapter, args.worker + 1, args.workers)
-        job(profile, args.worker, args.workers)
+        job(profile, args.worker, args.workers, **({"reverse": True} if args.reverse else {}))
     return 0
 
 

@@ -194,16 +194,23 @@ def validate_plan(profile: Profile, runs: list[PlannedRun]) -> None:
 
 
 def run_study(
-    profile: Profile, studies: tuple[str, ...] = STUDIES, worker: int = 0, workers: int = 1, train: bool = True
+    profile: Profile,
+    studies: tuple[str, ...] = STUDIES,
+    worker: int = 0,
+    workers: int = 1,
+    train: bool = True,
+    reverse: bool = False,
 ) -> pd.DataFrame:
     """Train what is missing and evaluate what is not cached (a ``worker`` of ``workers`` takes every
     ``workers``-th run); one row per planned run with its run id and training cost. With
     ``train=False`` (``chapters.05_dataset_ablations.train: false``) only finished runs are scored:
-    a chapter rendered before all runs exist, with the missing ones listed as not done."""
+    a chapter rendered before all runs exist, with the missing ones listed as not done.
+    ``reverse`` takes the worker's share from its end: a second process that helps a lagging worker
+    (they meet in the middle; a run one of them trains, the other waits for and reuses)."""
     runs = plan(profile, studies)
     validate_plan(profile, runs)
-    mine = runs[worker::workers]
-    for run in tqdm(mine, desc=f"chapter 5 runs (worker {worker + 1}/{workers})"):
+    mine = runs[worker::workers][:: -1 if reverse else 1]
+    for run in tqdm(mine, desc=f"chapter 5 runs (worker {worker + 1}/{workers}{', reversed' if reverse else ''})"):
         cfg = config_for(profile, run)
         if not train and finished_run(profile, run.name, run.seed, cfg) is None:
             continue
