@@ -57,7 +57,40 @@ def test_every_study_runs_at_the_first_seed_before_any_later_seed():
     seeds = [r.seed for r in runs]
     first_later = seeds.index(43)
     assert set(seeds[:first_later]) == {42} and {r.study for r in runs[:first_later]} == set(ds.STUDIES)
-    assert {r.study for r in runs[first_later:]} == {"pairs", "corpus"}
+    assert {r.study for r in runs[first_later:]} == {"pairs", "corpus", "fixed-steps"}
+
+
+def test_later_curve_seeds_repeat_named_points_and_a_missing_point_fails():
+    prof = load_profile("cpu")
+    runs = ds.plan(prof)
+    later = [(r.languages, r.pairs, r.seed) for r in runs if r.study == "fixed-steps" and r.seed != 42]
+    spec = ds.settings(prof)["curve_seeds"]
+    assert later == [((lang,), n, seed) for seed in spec["seeds"] for lang, ns in spec["pairs"].items() for n in ns]
+    bad = load_profile("cpu", {"chapters.05_dataset_ablations.curve_seeds": {"seeds": [43], "pairs": {"de": [7]}}})
+    with pytest.raises(ConfigError, match="curve_seeds: de 7 is not a point of the curve"):
+        ds.plan(bad)
+
+
+def _curve(values: dict[tuple[int, int], float]) -> pd.DataFrame:
+    rows = [{"lang": "de", "series": "repeated to fixed steps", "pairs": n, "steps": 300, "seed": seed,
+             "own-pair STS17": v, "tatoeba": 90.0} for (n, seed), v in values.items()]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_curve_reading_names_a_small_set_above_the_start_when_the_largest_ends_below():
+    prof = load_profile("cpu")
+    curve = _curve({(1000, 42): 81.0, (1000, 43): 79.0, (5000, 42): 76.0, (25000, 42): 77.0})
+    start = pd.Series({"en-de": 77.8})
+    text = ds.reading(prof, {}, curve, pd.DataFrame(), start).markdown()
+    assert "1,000 -> 80.0" in text and "the best point is 1,000 pairs, not the largest set" in text
+    assert "the largest set ends 0.8 points below the start (77.8), and only 1,000 pairs end above it" in text
+    assert "no size ends above" not in text and "1 point with several seeds" in text and "largest sd 1.4" in text
+    assert ("own-pair STS17", "std") in ds.curve_table(curve).columns
+
+
+def test_a_one_seed_curve_table_has_no_empty_sd_columns():
+    table = ds.curve_table(_curve({(1000, 42): 81.0, (5000, 42): 76.0}))
+    assert not [c for c in table.columns if c[1] == "std"] and set(table[("seeds", "")]) == {1}
 
 
 def test_later_corpus_seeds_repeat_first_seed_runs_and_name_only_planned_sources():

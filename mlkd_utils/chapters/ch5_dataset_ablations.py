@@ -173,6 +173,17 @@ def plan(profile: Profile, studies: tuple[str, ...] = STUDIES) -> list[PlannedRu
                     if run is None:
                         raise ConfigError(f"chapters.{CHAPTER}.corpus_seeds: {lang} {source} is not in corpora.{lang}")
                     out.append(dataclasses.replace(run, seed=seed))
+    if "fixed-steps" in studies:  # later seeds of the curve points the reading leans on
+        extra = spec.get("curve_seeds", {})
+        points = {(r.languages[0], r.pairs): r for r in out if r.study == "fixed-steps"}
+        for seed in extra.get("seeds", []):
+            for lang, sizes in extra.get("pairs", {}).items():
+                for n in sizes:
+                    if (lang, n) not in points and one_epoch and n in curve.get("pairs", []):
+                        continue  # its own one-epoch point, which every seed already trains
+                    if (lang, n) not in points:
+                        raise ConfigError(f"chapters.{CHAPTER}.curve_seeds: {lang} {n} is not a point of the curve")
+                    out.append(dataclasses.replace(points[(lang, n)], seed=seed))
     if "pairs" in studies and one_epoch:
         for seed in seeds[1:]:
             out += curve_runs(seed)
@@ -338,6 +349,8 @@ def curve_table(curve: pd.DataFrame) -> pd.DataFrame:
     g = curve.groupby(["lang", "series", "pairs", "steps"])
     out = g[["own-pair STS17", "tatoeba"]].agg(["mean", "std"]).round(1)
     out[("seeds", "")] = g.size()
+    if (out[("seeds", "")] == 1).all():  # one seed everywhere: the sd columns would be empty
+        out = out.drop(columns=[c for c in out.columns if c[1] == "std"])
     return out
 
 
@@ -564,18 +577,34 @@ def _curve(r: prose.Reading, curve: pd.DataFrame, start: pd.Series) -> None:
         pair = own_pair(lang)
         points = ", ".join(f"{int(n):,} -> {prose.fmt(v)}" for n, v in zip(d.pairs, d["own-pair STS17"]))
         part = f"EN-{lang.upper()}, {series} (STS17 {pair.upper()}): {points}"
+        scores = d.set_index("pairs")["own-pair STS17"]
+        if len(d) > 1 and scores.idxmax() != scores.index[-1]:
+            part += f"; the best point is {int(scores.idxmax()):,} pairs, not the largest set"
         if pair in start and len(d) > 1:
-            gain = d["own-pair STS17"].iloc[-1] - start[pair]
+            gain = scores.iloc[-1] - start[pair]
+            above = [f"{int(n):,}" for n, v in scores.items() if v > start[pair]]
             if gain > 0:
-                fractions[lang] = (d["own-pair STS17"].iloc[0] - start[pair]) / gain
+                fractions[lang] = (scores.iloc[0] - start[pair]) / gain
                 part += (
                     f"; the smallest set gives {prose.fmt(100 * fractions[lang], 0)}% of the largest set's gain "
                     f"over the start ({prose.fmt(start[pair])})"
+                )
+            elif above:
+                part += (
+                    f"; the largest set ends {prose.gap(scores.iloc[-1], start[pair])} the start "
+                    f"({prose.fmt(start[pair])}), and only {prose.names(above)} pairs end above it"
                 )
             else:
                 part += f"; no size ends above the start ({prose.fmt(start[pair])})"
         parts.append(part)
     text = ". ".join(parts) + "."
+    spread = curve.groupby(["lang", "series", "pairs", "steps"])["own-pair STS17"].agg(["std", "size"])
+    several = spread[spread["size"] > 1]
+    if len(several):
+        text += (
+            f" {len(several)} point{'s' if len(several) != 1 else ''} with several seeds (their mean above; "
+            f"largest sd {prose.fmt(float(several['std'].max()))})."
+        )
     if "de" in fractions and "ar" in fractions:
         text += " The paper's reading, that a similar language needs fewer pairs than a dissimilar one, " + (
             "holds here: German gets more of its gain from the smallest set than Arabic."
