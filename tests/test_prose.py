@@ -148,6 +148,12 @@ def test_chapter5_curve_reads_the_share_of_the_gain_from_the_smallest_set():
     assert "holds here" in md
     curve.loc[(curve.lang == "de") & (curve.pairs == 1000), "own-pair STS17"] = 70.5
     assert "does not show here" in ch5_dataset_ablations.reading(prof, {}, curve, pd.DataFrame(), start).markdown()
+    # German's smallest set is its best point and its largest ends below the start: the claim is read
+    # against the best size's gain, not left out
+    curve.loc[curve.lang == "de", "own-pair STS17"] = [75.0, 69.0]
+    md = ch5_dataset_ablations.reading(prof, {}, curve, pd.DataFrame(), start).markdown()
+    assert "The smallest set gives German 100% and Arabic 10% of the gain of their best size" in md
+    assert "holds here" in md
 
 
 def test_chapter4_reading_tests_the_papers_mining_claim():

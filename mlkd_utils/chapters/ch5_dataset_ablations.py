@@ -571,7 +571,7 @@ def _corpus(r: prose.Reading, lang: str, table: pd.DataFrame, start: pd.Series, 
 
 def _curve(r: prose.Reading, curve: pd.DataFrame, start: pd.Series) -> None:
     mean = curve.groupby(["lang", "series", "pairs", "steps"])["own-pair STS17"].mean().reset_index()
-    parts, fractions = [], {}
+    parts, fractions, shares = [], {}, {}
     for (lang, series), d in mean.groupby(["lang", "series"], sort=False):
         d = d.sort_values("pairs")
         pair = own_pair(lang)
@@ -580,6 +580,8 @@ def _curve(r: prose.Reading, curve: pd.DataFrame, start: pd.Series) -> None:
         scores = d.set_index("pairs")["own-pair STS17"]
         if len(d) > 1 and scores.idxmax() != scores.index[-1]:
             part += f"; the best point is {int(scores.idxmax()):,} pairs, not the largest set"
+        if pair in start and len(d) > 1 and scores.max() > start[pair]:  # the smallest set's share of the best gain
+            shares[lang] = (scores.iloc[0] - start[pair]) / (scores.max() - start[pair])
         if pair in start and len(d) > 1:
             gain = scores.iloc[-1] - start[pair]
             above = [f"{int(n):,}" for n, v in scores.items() if v > start[pair]]
@@ -605,11 +607,16 @@ def _curve(r: prose.Reading, curve: pd.DataFrame, start: pd.Series) -> None:
             f" {len(several)} point{'s' if len(several) != 1 else ''} with several seeds (their mean above; "
             f"largest sd {prose.fmt(float(several['std'].max()))})."
         )
-    if "de" in fractions and "ar" in fractions:
-        text += " The paper's reading, that a similar language needs fewer pairs than a dissimilar one, " + (
-            "holds here: German gets more of its gain from the smallest set than Arabic."
-            if fractions["de"] > fractions["ar"]
-            else "does not show here: Arabic gets as much or more of its gain from the smallest set as German."
+    if "de" in shares and "ar" in shares:
+        text += (
+            f" The smallest set gives German {prose.fmt(100 * shares['de'], 0)}% and Arabic "
+            f"{prose.fmt(100 * shares['ar'], 0)}% of the gain of their best size. The paper's reading, that a similar "
+            "language needs fewer pairs than a dissimilar one, "
+            + (
+                "holds here: German gets more of its gain from the smallest set than Arabic."
+                if shares["de"] > shares["ar"]
+                else "does not show here: Arabic gets as much or more of its gain from the smallest set as German."
+            )
         )
     r.add("How many pairs (Table 5).", text)
 
