@@ -570,7 +570,8 @@ def _corpus(r: prose.Reading, lang: str, table: pd.DataFrame, start: pd.Series, 
 
 
 def _curve(r: prose.Reading, curve: pd.DataFrame, start: pd.Series) -> None:
-    mean = curve.groupby(["lang", "series", "pairs", "steps"])["own-pair STS17"].mean().reset_index()
+    by_point = curve.groupby(["lang", "series", "pairs", "steps"])["own-pair STS17"]
+    mean, spread = by_point.mean().reset_index(), by_point.agg(["std", "size"])
     parts, fractions, shares = [], {}, {}
     for (lang, series), d in mean.groupby(["lang", "series"], sort=False):
         d = d.sort_values("pairs")
@@ -600,7 +601,6 @@ def _curve(r: prose.Reading, curve: pd.DataFrame, start: pd.Series) -> None:
                 part += f"; no size ends above the start ({prose.fmt(start[pair])})"
         parts.append(part)
     text = ". ".join(parts) + "."
-    spread = curve.groupby(["lang", "series", "pairs", "steps"])["own-pair STS17"].agg(["std", "size"])
     several = spread[spread["size"] > 1]
     if len(several):
         text += (
